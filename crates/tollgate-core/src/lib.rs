@@ -1,0 +1,5 @@
+//! The heart of Tollgate: Kubernetes objects as loaded, the route inventory, the rule catalog, and
+//! the report renderers. No async, no network, no database: fast to compile and to test.
+pub mod manifest;
+pub mod object;
+pub mod yaml;
