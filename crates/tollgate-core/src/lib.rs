@@ -1,5 +1,13 @@
 //! The heart of Tollgate: Kubernetes objects as loaded, the route inventory, the rule catalog, and
 //! the report renderers. No async, no network, no database: fast to compile and to test.
+
+pub mod config;
+pub mod controller;
+pub mod engine;
+pub mod inventory;
 pub mod manifest;
 pub mod object;
+pub mod render;
+pub mod report;
+pub mod rules;
 pub mod yaml;

@@ -1,0 +1,12 @@
+//! Controller annotations: what a controller will do with the text it is given.
+
+pub mod snippet_annotation;
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::fixture_tests;
+
+    fixture_tests! {
+        snippet_annotation => "snippet-annotation",
+    }
+}

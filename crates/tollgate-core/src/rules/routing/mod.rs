@@ -1,0 +1,33 @@
+//! Routing: conflicts between routes, and routes to backends that are not there.
+
+pub mod backend_port_missing;
+pub mod backend_service_missing;
+pub mod deprecated_ingress_api;
+pub mod duplicate_host_path;
+
+use crate::inventory::{Backend, PortRef, Route};
+use crate::object::Object;
+
+/// AWS Load Balancer Controller "actions": a backend whose port is `use-annotation` names an
+/// action annotation, not a Service. Treating it as a Service is a classic false positive.
+pub(crate) fn is_alb_action(o: &Object, route: &Route) -> bool {
+    match &route.backend {
+        Backend::Service { name, port } => {
+            matches!(port, Some(PortRef::Name(p)) if p == "use-annotation")
+                || o.annotation(&format!("alb.ingress.kubernetes.io/actions.{name}")).is_some()
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::fixture_tests;
+
+    fixture_tests! {
+        duplicate_host_path => "duplicate-host-path",
+        backend_service_missing => "backend-service-missing",
+        backend_port_missing => "backend-port-missing",
+        deprecated_ingress_api => "deprecated-ingress-api",
+    }
+}

@@ -1,0 +1,33 @@
+//! TLS: whether routes are encrypted, and with which certificate.
+
+pub mod tls_host_not_covered;
+pub mod tls_missing;
+pub mod tls_secret_missing;
+
+use crate::controller::Controller;
+use crate::object::Object;
+
+/// Whether the controller terminates TLS from its own annotations rather than `spec.tls`
+/// (a certificate held by the cloud load balancer). Such Ingresses are not missing TLS.
+pub(crate) fn tls_from_annotations(o: &Object, controller: Option<&Controller>) -> Option<&'static str> {
+    match controller? {
+        Controller::AwsAlb => o
+            .annotation("alb.ingress.kubernetes.io/certificate-arn")
+            .map(|_| "alb.ingress.kubernetes.io/certificate-arn"),
+        Controller::Gce => ["ingress.gcp.kubernetes.io/pre-shared-cert", "networking.gke.io/managed-certificates"]
+            .into_iter()
+            .find(|k| o.annotation(k).is_some()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::test_support::fixture_tests;
+
+    fixture_tests! {
+        tls_missing => "tls-missing",
+        tls_host_not_covered => "tls-host-not-covered",
+        tls_secret_missing => "tls-secret-missing",
+    }
+}
