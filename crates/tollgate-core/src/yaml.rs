@@ -505,7 +505,16 @@ fn walk_positions(doc: DocumentText<'_>, mut visit: impl FnMut(&[String], Positi
                 }
                 Some(Level::Map { key }) => {
                     let (k, key_pos) = key.take().unwrap_or_default();
-                    if !matches!(event, Event::Scalar(..) | Event::Alias(_)) {
+                    // Collections and block scalars (`|`, `>`) start below their key; the key
+                    // line is where a reader looks.
+                    let inline_scalar = match &event {
+                        Event::Scalar(_, style, ..) => {
+                            !matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                        }
+                        Event::Alias(_) => true,
+                        _ => false,
+                    };
+                    if !inline_scalar {
                         node_pos = key_pos;
                     }
                     path.push(k);

@@ -92,7 +92,7 @@ pub fn render(report: &Report, sources: &[SourceFile], opts: TextOptions) -> Str
                     if let Some(text) = sources.get(src).and_then(|s| s.line(line)) {
                         let gutter = line.to_string().len();
                         let _ = writeln!(out, "           {} {}", paint.dim(&format!("{line} |")), text.trim_end());
-                        let caret_pad = " ".repeat(gutter + 2 + col.saturating_sub(1));
+                        let caret_pad = " ".repeat(gutter + 3 + col.saturating_sub(1));
                         let _ = writeln!(out, "           {caret_pad}{}", paint.wrap("1;31", "^"));
                     }
                 }
