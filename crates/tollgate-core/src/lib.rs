@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod controller;
+pub mod docs;
 pub mod engine;
 pub mod inventory;
 pub mod manifest;

@@ -1,0 +1,237 @@
+//! The command line: every command, flag and its help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Audit Kubernetes Ingress: what is exposed and how, who changed it, who uses it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tollgate",
+    version,
+    propagate_version = true,
+    after_help = "Examples:\n  \
+        tollgate scan deploy/                     audit manifests in a folder\n  \
+        helm template my-chart | tollgate scan -  audit rendered Helm output\n  \
+        tollgate scan --cluster --context prod    audit the live cluster\n  \
+        tollgate map examples/ --format mermaid   draw the route graph\n  \
+        tollgate rules wildcard-host              explain one rule\n\n\
+        Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error or nothing readable."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Config file [default: tollgate.yaml in the current folder, if present]
+    #[arg(long, global = true, value_name = "FILE", env = "TOLLGATE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Write the output to FILE instead of standard output
+    #[arg(short = 'o', long, global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// When to use colour
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Print only the report: no progress, no notes on standard error
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Say more on standard error (repeat for more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Colour choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is not set
+    Auto,
+    /// Always colour
+    Always,
+    /// Never colour
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit manifests or a live cluster against the rule catalog
+    #[command(after_help = "Examples:\n  \
+        tollgate scan deploy/ --fail-on medium\n  \
+        kustomize build overlays/prod | tollgate scan - --format sarif -o tollgate.sarif\n  \
+        tollgate scan --cluster -n shop --select tls,routing\n  \
+        tollgate scan examples/ --ignore wildcard-host --format json")]
+    Scan(ScanArgs),
+
+    /// Print the route inventory: host → path → Ingress → Service → endpoints, with TLS and access posture
+    #[command(after_help = "Examples:\n  \
+        tollgate map examples/\n  \
+        tollgate map --cluster --format json\n  \
+        tollgate map examples/ --format dot | dot -Tsvg > routes.svg")]
+    Map(MapArgs),
+
+    /// List the rule catalog, or explain one rule
+    Rules(RulesArgs),
+
+    /// Generate rule docs, the man page or shell completions
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+}
+
+/// Where objects come from: files or a cluster.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Files or folders of manifests (YAML or JSON; folders are read recursively); `-` reads standard input
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Read the live cluster from the kubeconfig (or in-cluster config) instead of files
+    #[arg(long, conflicts_with = "paths")]
+    pub cluster: bool,
+
+    /// Kubeconfig context to use with --cluster
+    #[arg(long, requires = "cluster", value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Only this namespace (cluster-scoped kinds are still read)
+    #[arg(short = 'n', long, requires = "cluster", value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// All namespaces (the default)
+    #[arg(short = 'A', long, requires = "cluster", conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = ScanFormat::Table)]
+    pub format: ScanFormat,
+
+    /// Exit 1 when a finding is at or above this severity
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_fail_on)]
+    pub fail_on: Option<FailOn>,
+
+    /// Only these rules (names, codes, categories or `all`; comma-separated or repeated)
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub select: Vec<String>,
+
+    /// Not these rules (names, codes or categories; comma-separated or repeated)
+    #[arg(long, value_delimiter = ',', value_name = "RULES")]
+    pub ignore: Vec<String>,
+
+    /// Refuse `tollgate.io/ignore` annotation suppressions
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Judge time-dependent rules (suppression expiry, certificates) as of this instant (RFC 3339)
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<jiff::Timestamp>,
+}
+
+/// `--fail-on`: a severity, or never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailOn(pub Option<tollgate_core::rules::Severity>);
+
+fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    if s.eq_ignore_ascii_case("never") {
+        return Ok(FailOn(None));
+    }
+    s.parse().map(|sev| FailOn(Some(sev))).map_err(|e: String| {
+        format!("{e}, or never")
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    /// Findings grouped by resource, with the offending lines
+    Table,
+    /// One JSON object (see DESIGN §2)
+    Json,
+    /// SARIF 2.1.0 for code scanning
+    Sarif,
+    /// JUnit XML for CI test reports
+    Junit,
+    /// Markdown for pull-request comments and step summaries
+    Markdown,
+    /// GitHub Actions workflow commands (annotations)
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = MapFormat::Table)]
+    pub format: MapFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MapFormat {
+    /// One row per route
+    Table,
+    /// Routes as JSON
+    Json,
+    /// Graphviz
+    Dot,
+    /// Mermaid flowchart (renders on GitHub)
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// A rule name or code to explain
+    pub rule: Option<String>,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = RulesFormat::Table)]
+    pub format: RulesFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// For people
+    Table,
+    /// For machines
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(subcommand)]
+    pub what: GenerateWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateWhat {
+    /// Rule reference pages (docs/rules/*.md)
+    Docs {
+        /// Folder to write into
+        #[arg(long, default_value = "docs/rules")]
+        out: PathBuf,
+    },
+    /// The man page (tollgate.1)
+    Man {
+        /// Folder to write into
+        #[arg(long, default_value = "docs/man")]
+        out: PathBuf,
+    },
+    /// Shell completions, printed to standard output
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+}

@@ -1,0 +1,187 @@
+//! Reading a live cluster: every kind Tollgate knows is listed in parallel (paginated, as
+//! `kubectl get` does), and each item goes through the same [`Object::from_value`] as a manifest
+//! on disk, so a cluster scan and a scan of the same objects as files give the same findings.
+//!
+//! A kind the user may not list (403), or that the server does not serve (404), is not fatal: it
+//! becomes a warning, the inventory marks it as not in scope, and the rules that need it say they
+//! were skipped.
+
+use anyhow::Context as _;
+use futures::future::join_all;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use serde_json::Value;
+use tollgate_core::inventory::{Inventory, Scope};
+use tollgate_core::manifest::InputError;
+use tollgate_core::object::{Kind, Object};
+
+use crate::cli::InputArgs;
+use crate::input::Loaded;
+
+/// Items per list request: large enough to be quick, small enough to bound memory per page.
+const PAGE_SIZE: u32 = 500;
+
+/// Lists every kind from the cluster the kubeconfig (or in-cluster config) points at.
+pub fn load(args: &InputArgs) -> anyhow::Result<Loaded> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(load_async(args))
+}
+
+async fn client(context: Option<&str>) -> anyhow::Result<Client> {
+    let config = match context {
+        Some(ctx) => {
+            let options = KubeConfigOptions {
+                context: Some(ctx.to_owned()),
+                ..KubeConfigOptions::default()
+            };
+            Config::from_kubeconfig(&options)
+                .await
+                .with_context(|| format!("loading kubeconfig context `{ctx}`"))?
+        }
+        None => Config::infer()
+            .await
+            .context("no kubeconfig or in-cluster config found")?,
+    };
+    Client::try_from(config).context("creating the Kubernetes client")
+}
+
+/// The kubeconfig's current context, for messages.
+fn context_name(args: &InputArgs) -> Option<String> {
+    args.context
+        .clone()
+        .or_else(|| Kubeconfig::read().ok().and_then(|k| k.current_context))
+}
+
+async fn load_async(args: &InputArgs) -> anyhow::Result<Loaded> {
+    let client = client(args.context.as_deref()).await?;
+    let namespace = args.namespace.as_deref();
+    let lists = join_all(
+        Kind::ALL
+            .iter()
+            .map(|&kind| list_kind(client.clone(), kind, namespace)),
+    )
+    .await;
+    let mut scope = Scope::default();
+    let mut objects = Vec::new();
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let mut listed = 0usize;
+    let mut reached = false;
+    for (kind, result) in Kind::ALL.iter().copied().zip(lists) {
+        match result {
+            Ok(items) => {
+                reached = true;
+                scope.present.insert(kind);
+                listed += items.len();
+                for (name, value) in items {
+                    match Object::from_value(value, None) {
+                        Ok(Some(o)) => objects.push(o),
+                        Ok(None) => {}
+                        Err(e) => errors.push(InputError {
+                            file: None,
+                            line: None,
+                            column: None,
+                            message: format!("{kind} {name}: {e}"),
+                        }),
+                    }
+                }
+            }
+            Err(ListError::Refused { code, reason }) => {
+                reached = true;
+                let what = if code == 403 { "forbidden" } else { "not served" };
+                warnings.push(InputError {
+                    file: None,
+                    line: None,
+                    column: None,
+                    message: format!(
+                        "cannot list {} ({what}, HTTP {code}): rules that need them are skipped",
+                        kind.api_path().plural
+                    ),
+                });
+                scope.denied.insert(kind, format!("{what} (HTTP {code}): {reason}"));
+            }
+            Err(ListError::Other(e)) => {
+                warnings.push(InputError {
+                    file: None,
+                    line: None,
+                    column: None,
+                    message: format!("cannot list {}: {e:#}", kind.api_path().plural),
+                });
+                scope.denied.insert(kind, format!("{e}"));
+            }
+        }
+    }
+    if !reached {
+        let ctx = context_name(args).unwrap_or_else(|| "the current context".into());
+        let first = warnings.first().map(|w| w.message.clone()).unwrap_or_default();
+        anyhow::bail!("cannot reach the cluster of {ctx}: {first}");
+    }
+    tracing::info!(objects = objects.len(), listed, "cluster read");
+    Ok(Loaded {
+        inventory: Inventory::build(objects, Vec::new(), Some(scope)),
+        documents: listed,
+        errors,
+        warnings,
+    })
+}
+
+enum ListError {
+    /// The server answered and said no (403, 404, 405).
+    Refused { code: u16, reason: String },
+    /// Anything else: transport, TLS, authentication, timeouts.
+    Other(anyhow::Error),
+}
+
+/// Lists one kind, following `continue` tokens. Returns (name, object JSON) per item, with
+/// `apiVersion` and `kind` set (list items omit them on the wire).
+async fn list_kind(
+    client: Client,
+    kind: Kind,
+    namespace: Option<&str>,
+) -> Result<Vec<(String, Value)>, ListError> {
+    let path = kind.api_path();
+    let resource = ApiResource {
+        group: path.group.to_owned(),
+        version: path.version.to_owned(),
+        api_version: kind.api_version(),
+        kind: kind.as_str().to_owned(),
+        plural: path.plural.to_owned(),
+    };
+    let api: Api<DynamicObject> = match namespace {
+        Some(ns) if path.namespaced => Api::namespaced_with(client, ns, &resource),
+        _ => Api::all_with(client, &resource),
+    };
+    let mut items = Vec::new();
+    let mut params = ListParams::default().limit(PAGE_SIZE);
+    loop {
+        let page = api.list(&params).await.map_err(|e| match e {
+            kube::Error::Api(status) if matches!(status.code, 403 | 404 | 405) => {
+                ListError::Refused {
+                    code: status.code,
+                    reason: status.message.clone(),
+                }
+            }
+            other => ListError::Other(other.into()),
+        })?;
+        for item in page.items {
+            let name = item.metadata.name.clone().unwrap_or_default();
+            let mut value = serde_json::to_value(&item)
+                .map_err(|e| ListError::Other(e.into()))?;
+            if let Value::Object(map) = &mut value {
+                map.insert("apiVersion".into(), Value::String(kind.api_version()));
+                map.insert("kind".into(), Value::String(kind.as_str().to_owned()));
+            }
+            items.push((name, value));
+        }
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(token) => params = params.continue_token(&token),
+            None => break,
+        }
+    }
+    Ok(items)
+}

@@ -1,0 +1,20 @@
+//! One file per command.
+
+mod generate;
+mod map;
+mod rules;
+mod scan;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the command and returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Scan(args) => scan::run(args, &cli.global),
+        Command::Map(args) => map::run(args, &cli.global),
+        Command::Rules(args) => rules::run(args, &cli.global),
+        Command::Generate(args) => generate::run(args),
+    }
+}
