@@ -186,7 +186,7 @@ pub fn run(inv: &Inventory, opts: &RunOptions<'_>) -> Outcome {
         })
         .collect();
     place(inv, &mut findings);
-    findings.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    findings.sort_by_cached_key(sort_key);
     findings.dedup_by(|a, b| {
         a.rule.code == b.rule.code
             && a.object == b.object

@@ -202,6 +202,11 @@ pub struct Inventory {
     /// Every route of every Ingress.
     pub routes: Vec<Route>,
     index: HashMap<(Kind, String, String), usize>,
+    by_kind: HashMap<Kind, Vec<usize>>,
+    /// Workloads (anything with pod labels) per namespace.
+    workloads_by_ns: HashMap<String, Vec<usize>>,
+    /// EndpointSlices per (namespace, owning Service).
+    slices_by_service: HashMap<(String, String), Vec<usize>>,
 }
 
 impl Inventory {
@@ -214,12 +219,32 @@ impl Inventory {
             denied: BTreeMap::new(),
         });
         let mut index = HashMap::with_capacity(objects.len());
+        let mut by_kind: HashMap<Kind, Vec<usize>> = HashMap::new();
+        let mut workloads_by_ns: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut slices_by_service: HashMap<(String, String), Vec<usize>> = HashMap::new();
         for (i, o) in objects.iter().enumerate() {
             // First definition wins, as `kubectl apply` of a stream would end with the last; a
             // duplicate is rare and either choice is defensible, but stable order matters.
             index
                 .entry((o.kind, o.ns().to_owned(), o.name.clone()))
                 .or_insert(i);
+            by_kind.entry(o.kind).or_default().push(i);
+            if pod_labels(o).is_some() {
+                workloads_by_ns.entry(o.ns().to_owned()).or_default().push(i);
+            }
+            if let Resource::EndpointSlice(slice) = &o.resource {
+                let owner = slice
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("kubernetes.io/service-name"));
+                if let Some(owner) = owner {
+                    slices_by_service
+                        .entry((o.ns().to_owned(), owner.clone()))
+                        .or_default()
+                        .push(i);
+                }
+            }
         }
         let mut inv = Inventory {
             objects,
@@ -228,6 +253,9 @@ impl Inventory {
             ingresses: Vec::new(),
             routes: Vec::new(),
             index,
+            by_kind,
+            workloads_by_ns,
+            slices_by_service,
         };
         let ingress_objects: Vec<usize> = inv
             .objects
@@ -297,12 +325,13 @@ impl Inventory {
         (object, ing)
     }
 
-    /// Objects of one kind.
+    /// Objects of one kind, in input order.
     pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = (usize, &Object)> {
-        self.objects
+        self.by_kind
+            .get(&kind)
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .enumerate()
-            .filter(move |(_, o)| o.kind == kind)
+            .map(|&i| (i, &self.objects[i]))
     }
 
     /// IngressClasses marked as the cluster default.
@@ -495,16 +524,12 @@ impl Inventory {
         let port_name = port.name.as_deref().unwrap_or("");
         if self.scope.has(Kind::EndpointSlice) {
             let mut ready = 0;
-            for (_, o) in self.of_kind(Kind::EndpointSlice) {
-                let Resource::EndpointSlice(slice) = &o.resource else { continue };
-                let owner = slice
-                    .metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get("kubernetes.io/service-name"));
-                if o.ns() != ns || owner.map(String::as_str) != Some(service) {
-                    continue;
-                }
+            let slices = self
+                .slices_by_service
+                .get(&(ns.to_owned(), service.to_owned()))
+                .map_or(&[][..], Vec::as_slice);
+            for &i in slices {
+                let Resource::EndpointSlice(slice) = &self.objects[i].resource else { continue };
                 let serves_port = slice
                     .ports
                     .iter()
@@ -553,16 +578,16 @@ impl Inventory {
         if selector.is_empty() {
             return Vec::new();
         }
-        self.objects
+        self.workloads_by_ns
+            .get(ns)
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .enumerate()
-            .filter(|(_, o)| o.ns() == ns)
-            .filter(|(_, o)| {
-                pod_labels(o).is_some_and(|labels| {
+            .copied()
+            .filter(|&i| {
+                pod_labels(&self.objects[i]).is_some_and(|labels| {
                     selector.iter().all(|(k, v)| labels.get(k) == Some(v))
                 })
             })
-            .map(|(i, _)| i)
             .collect()
     }
 
