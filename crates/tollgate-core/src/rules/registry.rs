@@ -10,6 +10,7 @@ static RULES: &[&dyn Rule] = &[
     &exposure::default_backend_catch_all::DefaultBackendCatchAll,
     &exposure::missing_ingress_class::MissingIngressClass,
     &exposure::unknown_ingress_class::UnknownIngressClass,
+    &exposure::host_outside_allowed_domains::HostOutsideAllowedDomains,
     &tls::tls_missing::TlsMissing,
     &tls::tls_host_not_covered::TlsHostNotCovered,
     &tls::tls_secret_missing::TlsSecretMissing,

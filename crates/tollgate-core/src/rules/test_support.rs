@@ -20,7 +20,11 @@ pub(crate) fn check_fixture(rule: &str) -> String {
     m.add_text(&rel, text.clone());
     assert!(m.errors.is_empty(), "fixture {rel} must load cleanly: {:?}", m.errors);
     let inv = Inventory::build(m.objects, m.sources, None);
-    let config = Config::default();
+    // A fixture may carry its own config on a first line `# config: {...}`.
+    let config = match text.lines().next().and_then(|l| l.strip_prefix("# config:")) {
+        Some(yaml) => Config::parse(&rel, yaml).unwrap_or_else(|e| panic!("{rel}: bad config: {e:?}")),
+        None => Config::default(),
+    };
     let select = vec![rule.to_owned()];
     let outcome = engine::run(
         &inv,

@@ -2,6 +2,7 @@
 
 pub mod default_backend_catch_all;
 pub mod empty_host;
+pub mod host_outside_allowed_domains;
 pub mod missing_ingress_class;
 pub mod unknown_ingress_class;
 pub mod wildcard_host;
@@ -16,5 +17,6 @@ mod tests {
         default_backend_catch_all => "default-backend-catch-all",
         missing_ingress_class => "missing-ingress-class",
         unknown_ingress_class => "unknown-ingress-class",
+        host_outside_allowed_domains => "host-outside-allowed-domains",
     }
 }
