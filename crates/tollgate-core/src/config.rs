@@ -55,7 +55,7 @@ pub struct Suppression {
 }
 
 /// A validated configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// The file it came from, if any.
     pub path: Option<String>,
@@ -73,21 +73,6 @@ pub struct Config {
     pub suppressions: Vec<Suppression>,
     /// Options for rules.
     pub options: RuleOptions,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            path: None,
-            select: Vec::new(),
-            ignore: Vec::new(),
-            severity: BTreeMap::new(),
-            fail_on: None,
-            strict: false,
-            suppressions: Vec::new(),
-            options: RuleOptions::default(),
-        }
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,11 +139,7 @@ impl Config {
         let raw: RawConfig = match serde_path_to_error::deserialize(&value) {
             Ok(r) => r,
             Err(e) => {
-                let pointer = e
-                    .path()
-                    .iter()
-                    .map(|s| format!("/{s}"))
-                    .collect::<String>();
+                let pointer = e.path().iter().map(|s| format!("/{s}")).collect::<String>();
                 return Err(vec![at(&pointer, format!("config: {}", e.into_inner()))]);
             }
         };
@@ -200,7 +181,10 @@ impl Config {
         for (i, s) in raw.suppressions.iter().enumerate() {
             let base = format!("/suppressions/{i}");
             let Some(rule) = registry::find(&s.rule) else {
-                errors.push(at(&format!("{base}/rule"), format!("unknown rule `{}`", s.rule)));
+                errors.push(at(
+                    &format!("{base}/rule"),
+                    format!("unknown rule `{}`", s.rule),
+                ));
                 continue;
             };
             let Some(reason) = s.reason.clone().filter(|r| !r.trim().is_empty()) else {
@@ -307,7 +291,10 @@ mod tests {
     #[test]
     fn unknown_keys_are_refused_with_their_line() {
         let errs = Config::parse("c.yaml", "select: [all]\nfailon: high\n").unwrap_err();
-        assert!(errs[0].message.contains("unknown field `failon`"), "{errs:?}");
+        assert!(
+            errs[0].message.contains("unknown field `failon`"),
+            "{errs:?}"
+        );
     }
 
     #[test]

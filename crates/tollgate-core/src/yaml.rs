@@ -61,15 +61,15 @@ pub fn split_documents(text: &str) -> Vec<DocumentText<'_>> {
     let mut start = 0usize;
     let mut start_line = 1usize;
     let mut offset = 0usize;
-    let mut line_no = 1usize;
     // True while the current chunk holds only directives, comments and blank lines.
     let mut only_preamble = true;
-    for line in text.split_inclusive('\n') {
+    for (line_index, line) in text.split_inclusive('\n').enumerate() {
+        let line_no = line_index + 1;
         let trimmed = line.trim_end_matches(['\n', '\r']);
         let is_marker = trimmed == "---"
             || (trimmed.starts_with("---") && trimmed[3..].starts_with([' ', '\t']));
         let is_directive = trimmed.starts_with('%');
-        let opens = (is_marker && !only_preamble) || (is_directive && !only_preamble);
+        let opens = (is_marker || is_directive) && !only_preamble;
         if opens && offset > start {
             docs.push(DocumentText {
                 text: &text[start..offset],
@@ -83,12 +83,13 @@ pub fn split_documents(text: &str) -> Vec<DocumentText<'_>> {
         if is_marker {
             // The marker itself is content of the document it opens.
             only_preamble = false;
-        } else if !(is_directive || trimmed.trim_start().is_empty() || trimmed.trim_start().starts_with('#'))
+        } else if !(is_directive
+            || trimmed.trim_start().is_empty()
+            || trimmed.trim_start().starts_with('#'))
         {
             only_preamble = false;
         }
         offset += line.len();
-        line_no += 1;
     }
     if offset > start {
         docs.push(DocumentText {
@@ -225,10 +226,8 @@ fn parse_number(text: &str) -> Option<Value> {
         && digits
             .bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
-    if is_float_shape {
-        if let Ok(f) = text.parse::<f64>() {
-            return Number::from_f64(f).map(Value::Number);
-        }
+    if is_float_shape && let Ok(f) = text.parse::<f64>() {
+        return Number::from_f64(f).map(Value::Number);
     }
     None
 }
@@ -489,7 +488,10 @@ fn walk_positions(doc: DocumentText<'_>, mut visit: impl FnMut(&[String], Positi
         // For a node in value position work out its path segment, and, for a key, remember it.
         let is_node = matches!(
             event,
-            Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..) | Event::Alias(_)
+            Event::Scalar(..)
+                | Event::SequenceStart(..)
+                | Event::MappingStart(..)
+                | Event::Alias(_)
         );
         let mut node_pos = pos;
         if is_node {
@@ -622,9 +624,10 @@ mod tests {
 
     #[test]
     fn plain_scalars_resolve_by_the_core_schema_and_quoted_stay_strings() {
-        let v = one("a: 80\nb: \"80\"\nc: true\nd: 'null'\ne: ~\nf: 1.5\ng: yes\nh: 0x1F\ni: .inf\n")
-            .unwrap()
-            .unwrap();
+        let v =
+            one("a: 80\nb: \"80\"\nc: true\nd: 'null'\ne: ~\nf: 1.5\ng: yes\nh: 0x1F\ni: .inf\n")
+                .unwrap()
+                .unwrap();
         assert_eq!(
             v,
             json!({"a": 80, "b": "80", "c": true, "d": "null", "e": null, "f": 1.5,
@@ -639,7 +642,9 @@ mod tests {
 
     #[test]
     fn merge_keys_copy_missing_keys_only() {
-        let v = one("base: &b {x: 1, y: 2}\nitem:\n  <<: *b\n  y: 3\n").unwrap().unwrap();
+        let v = one("base: &b {x: 1, y: 2}\nitem:\n  <<: *b\n  y: 3\n")
+            .unwrap()
+            .unwrap();
         assert_eq!(v["item"], json!({"x": 1, "y": 3}));
     }
 
@@ -700,11 +705,32 @@ spec:
             first_line: 10,
             offset: 0,
         };
-        let got = locate(doc, &["/spec/rules/0/host", "/spec/rules/0/http", "/spec/tls/0"]);
-        assert_eq!(got[0], Some(Position { line: 14, column: 13 }));
-        assert_eq!(got[1], Some(Position { line: 15, column: 7 }));
+        let got = locate(
+            doc,
+            &["/spec/rules/0/host", "/spec/rules/0/http", "/spec/tls/0"],
+        );
+        assert_eq!(
+            got[0],
+            Some(Position {
+                line: 14,
+                column: 13
+            })
+        );
+        assert_eq!(
+            got[1],
+            Some(Position {
+                line: 15,
+                column: 7
+            })
+        );
         // Missing: falls back to the nearest ancestor written in the text, `spec`.
-        assert_eq!(got[2], Some(Position { line: 12, column: 1 }));
+        assert_eq!(
+            got[2],
+            Some(Position {
+                line: 12,
+                column: 1
+            })
+        );
     }
 
     #[test]
@@ -715,7 +741,16 @@ spec:
             first_line: 1,
             offset: 0,
         };
-        let got = locate(doc, &["/metadata/annotations/nginx.ingress.kubernetes.io~1server-snippet"]);
-        assert_eq!(got[0], Some(Position { line: 3, column: 49 }));
+        let got = locate(
+            doc,
+            &["/metadata/annotations/nginx.ingress.kubernetes.io~1server-snippet"],
+        );
+        assert_eq!(
+            got[0],
+            Some(Position {
+                line: 3,
+                column: 49
+            })
+        );
     }
 }

@@ -54,19 +54,17 @@ impl Paint {
 pub fn render(report: &Report, sources: &[SourceFile], opts: TextOptions) -> String {
     let paint = Paint { on: opts.color };
     let mut out = String::new();
-    let mut groups: BTreeMap<(Option<String>, usize), (ObjectRef, Vec<&ReportFinding>)> =
-        BTreeMap::new();
-    // Group by resource, ordered by where the resource first appears.
-    let mut first_seen: BTreeMap<ObjectRef, usize> = BTreeMap::new();
-    for (i, f) in report.findings.iter().enumerate() {
-        let order = *first_seen.entry(f.resource.clone()).or_insert(i);
-        groups
-            .entry((None, order))
-            .or_insert_with(|| (f.resource.clone(), Vec::new()))
-            .1
-            .push(f);
+    // Group by resource, in the order each resource first appears.
+    let mut order: BTreeMap<&ObjectRef, usize> = BTreeMap::new();
+    let mut groups: Vec<(&ObjectRef, Vec<&ReportFinding>)> = Vec::new();
+    for f in &report.findings {
+        let i = *order.entry(&f.resource).or_insert_with(|| {
+            groups.push((&f.resource, Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].1.push(f);
     }
-    for (resource, findings) in groups.values() {
+    for (resource, findings) in &groups {
         let file = findings[0]
             .file
             .as_deref()
@@ -87,15 +85,19 @@ pub fn render(report: &Report, sources: &[SourceFile], opts: TextOptions) -> Str
                 f.message
             );
             let _ = writeln!(out, "           {} {at}", paint.dim("at"));
-            if !opts.no_snippets {
-                if let (Some(src), Some(line), Some(col)) = (f.source, f.line, f.column) {
-                    if let Some(text) = sources.get(src).and_then(|s| s.line(line)) {
-                        let gutter = line.to_string().len();
-                        let _ = writeln!(out, "           {} {}", paint.dim(&format!("{line} |")), text.trim_end());
-                        let caret_pad = " ".repeat(gutter + 3 + col.saturating_sub(1));
-                        let _ = writeln!(out, "           {caret_pad}{}", paint.wrap("1;31", "^"));
-                    }
-                }
+            if !opts.no_snippets
+                && let (Some(src), Some(line), Some(col)) = (f.source, f.line, f.column)
+                && let Some(text) = sources.get(src).and_then(|s| s.line(line))
+            {
+                let gutter = line.to_string().len();
+                let _ = writeln!(
+                    out,
+                    "           {} {}",
+                    paint.dim(&format!("{line} |")),
+                    text.trim_end()
+                );
+                let caret_pad = " ".repeat(gutter + 3 + col.saturating_sub(1));
+                let _ = writeln!(out, "           {caret_pad}{}", paint.wrap("1;31", "^"));
             }
             let _ = writeln!(out, "           {} {}", paint.dim("help:"), f.help);
         }
@@ -174,7 +176,12 @@ pub fn summary_line(report: &Report) -> String {
         let _ = write!(line, "; {} suppressed", s.suppressed);
     }
     if !report.errors.is_empty() {
-        let _ = write!(line, "; {} input error{}", report.errors.len(), if report.errors.len() == 1 { "" } else { "s" });
+        let _ = write!(
+            line,
+            "; {} input error{}",
+            report.errors.len(),
+            if report.errors.len() == 1 { "" } else { "s" }
+        );
     }
     line
 }
