@@ -113,23 +113,31 @@ pub struct RunOptions<'a> {
     pub now: jiff::Timestamp,
 }
 
-/// Whether a rule is enabled by the select and ignore lists.
-#[must_use]
-pub fn is_enabled(meta: &RuleMeta, select: &[String], ignore: &[String]) -> bool {
-    let selected = select.is_empty() || select.iter().any(|s| meta.selected_by(s));
-    selected && !ignore.iter().any(|s| meta.selected_by(s))
+impl RunOptions<'_> {
+    /// Whether a rule runs: `--select` (or else the config's `select`) selects it, and neither
+    /// the config's `ignore` nor `--ignore` removes it.
+    #[must_use]
+    pub fn enables(&self, meta: &RuleMeta) -> bool {
+        let select: &[String] = if self.select.is_empty() {
+            &self.config.select
+        } else {
+            self.select
+        };
+        let selected = select.is_empty() || select.iter().any(|s| meta.selected_by(s));
+        let ignored = self
+            .config
+            .ignore
+            .iter()
+            .chain(self.ignore)
+            .any(|s| meta.selected_by(s));
+        selected && !ignored
+    }
 }
 
 /// Runs every enabled rule over the inventory.
 #[must_use]
 pub fn run(inv: &Inventory, opts: &RunOptions<'_>) -> Outcome {
     let config = opts.config;
-    let select: &[String] = if opts.select.is_empty() {
-        &config.select
-    } else {
-        opts.select
-    };
-    let ignore: Vec<String> = config.ignore.iter().chain(opts.ignore).cloned().collect();
     let cx = Context {
         inventory: inv,
         options: &config.options,
@@ -156,7 +164,7 @@ pub fn run(inv: &Inventory, opts: &RunOptions<'_>) -> Outcome {
     let mut raw: Vec<(&'static RuleMeta, Diagnostic)> = Vec::new();
     for rule in registry::all() {
         let meta = rule.meta();
-        if !is_enabled(meta, select, &ignore) {
+        if !opts.enables(meta) {
             continue;
         }
         if let Some(reason) = missing_scope(inv, meta) {
@@ -175,7 +183,11 @@ pub fn run(inv: &Inventory, opts: &RunOptions<'_>) -> Outcome {
         .into_iter()
         .map(|(meta, d)| Finding {
             rule: meta,
-            severity: config.severity.get(meta.name).copied().unwrap_or(meta.severity),
+            severity: config
+                .severity
+                .get(meta.name)
+                .copied()
+                .unwrap_or(meta.severity),
             object: d.object,
             resource: inv.objects[d.object].object_ref(),
             pointer: inv.objects[d.object].source_pointer(&d.pointer),
@@ -264,10 +276,12 @@ fn missing_scope(inv: &Inventory, meta: &RuleMeta) -> Option<String> {
 
 fn suppression_matches(s: &Suppression, f: &Finding) -> bool {
     s.rule == f.rule.name
-        && s.namespace.as_deref().is_none_or(|g| {
-            glob_matches(g, f.resource.namespace.as_deref().unwrap_or(""))
-        })
-        && s.name.as_deref().is_none_or(|g| glob_matches(g, &f.resource.name))
+        && s.namespace
+            .as_deref()
+            .is_none_or(|g| glob_matches(g, f.resource.namespace.as_deref().unwrap_or("")))
+        && s.name
+            .as_deref()
+            .is_none_or(|g| glob_matches(g, &f.resource.name))
         && s.host
             .as_deref()
             .is_none_or(|g| f.host.as_deref().is_some_and(|h| glob_matches(g, h)))
@@ -319,10 +333,9 @@ fn place(inv: &Inventory, findings: &mut [Finding]) {
 }
 
 fn sort_key(f: &Finding) -> (String, usize, usize, String, String, &'static str, String) {
-    let (file, line, column) = f
-        .location
-        .as_ref()
-        .map_or((String::new(), 0, 0), |l| (l.file.clone(), l.line, l.column));
+    let (file, line, column) = f.location.as_ref().map_or((String::new(), 0, 0), |l| {
+        (l.file.clone(), l.line, l.column)
+    });
     (
         file,
         line,

@@ -213,7 +213,11 @@ impl Inventory {
     /// Builds the graph. `scope` may be `None` for files: the kinds present are then the kinds
     /// of the objects read.
     #[must_use]
-    pub fn build(objects: Vec<Object>, sources: Vec<SourceFile>, scope: Option<Scope>) -> Inventory {
+    pub fn build(
+        objects: Vec<Object>,
+        sources: Vec<SourceFile>,
+        scope: Option<Scope>,
+    ) -> Inventory {
         let scope = scope.unwrap_or_else(|| Scope {
             present: objects.iter().map(|o| o.kind).collect(),
             denied: BTreeMap::new(),
@@ -230,7 +234,10 @@ impl Inventory {
                 .or_insert(i);
             by_kind.entry(o.kind).or_default().push(i);
             if pod_labels(o).is_some() {
-                workloads_by_ns.entry(o.ns().to_owned()).or_default().push(i);
+                workloads_by_ns
+                    .entry(o.ns().to_owned())
+                    .or_default()
+                    .push(i);
             }
             if let Resource::EndpointSlice(slice) = &o.resource {
                 let owner = slice
@@ -477,13 +484,19 @@ impl Inventory {
         };
         let ready_endpoints = match (&backend, svc, service_port) {
             (Backend::Service { name, .. }, Some(s), Some(port)) => {
-                let port = &s.spec.as_ref().and_then(|sp| sp.ports.as_ref()).expect("resolved")[port];
+                let port = &s
+                    .spec
+                    .as_ref()
+                    .and_then(|sp| sp.ports.as_ref())
+                    .expect("resolved")[port];
                 self.ready_endpoints(ns, name, port)
             }
             (Backend::Service { .. }, None, _) if self.scope.has(Kind::Service) => Some(0),
             _ => None,
         };
-        let workloads = svc.map(|s| self.selected_workloads(ns, s)).unwrap_or_default();
+        let workloads = svc
+            .map(|s| self.selected_workloads(ns, s))
+            .unwrap_or_default();
         let network_policies = self.policies_for(ns, &workloads);
         let tls_secret = host
             .as_deref()
@@ -529,7 +542,9 @@ impl Inventory {
                 .get(&(ns.to_owned(), service.to_owned()))
                 .map_or(&[][..], Vec::as_slice);
             for &i in slices {
-                let Resource::EndpointSlice(slice) = &self.objects[i].resource else { continue };
+                let Resource::EndpointSlice(slice) = &self.objects[i].resource else {
+                    continue;
+                };
                 let serves_port = slice
                     .ports
                     .iter()
@@ -584,9 +599,8 @@ impl Inventory {
             .iter()
             .copied()
             .filter(|&i| {
-                pod_labels(&self.objects[i]).is_some_and(|labels| {
-                    selector.iter().all(|(k, v)| labels.get(k) == Some(v))
-                })
+                pod_labels(&self.objects[i])
+                    .is_some_and(|labels| selector.iter().all(|(k, v)| labels.get(k) == Some(v)))
             })
             .collect()
     }
@@ -600,7 +614,9 @@ impl Inventory {
         self.of_kind(Kind::NetworkPolicy)
             .filter(|(_, o)| o.ns() == ns)
             .filter(|(_, o)| {
-                let Resource::NetworkPolicy(np) = &o.resource else { return false };
+                let Resource::NetworkPolicy(np) = &o.resource else {
+                    return false;
+                };
                 governs_ingress(np)
                     && workloads.iter().any(|&w| {
                         pod_labels(&self.objects[w]).is_some_and(|labels| {
@@ -703,7 +719,10 @@ fn posture(o: &Object, controller: Option<&Controller>) -> Posture {
             waf: Control::Unknown,
         };
     }
-    let a = |k: &str| o.annotation(&format!("{NGINX}{k}")).filter(|v| !v.trim().is_empty());
+    let a = |k: &str| {
+        o.annotation(&format!("{NGINX}{k}"))
+            .filter(|v| !v.trim().is_empty())
+    };
     let auth = if let Some(t) = a("auth-type") {
         Control::Yes(t.to_owned())
     } else if a("auth-url").is_some() {
@@ -855,7 +874,10 @@ spec:
         .unwrap();
         assert_eq!(find_service_port(&svc, &PortRef::Number(80)), Some(0));
         assert_eq!(find_service_port(&svc, &PortRef::Number(8080)), None);
-        assert_eq!(find_service_port(&svc, &PortRef::Name("admin".into())), Some(1));
+        assert_eq!(
+            find_service_port(&svc, &PortRef::Name("admin".into())),
+            Some(1)
+        );
         assert_eq!(find_service_port(&svc, &PortRef::Name("http".into())), None);
     }
 

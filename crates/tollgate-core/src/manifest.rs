@@ -33,7 +33,10 @@ impl SourceFile {
     #[must_use]
     pub fn document(&self, span: DocumentSpan) -> DocumentText<'_> {
         DocumentText {
-            text: self.text.get(span.offset..span.offset + span.len).unwrap_or(""),
+            text: self
+                .text
+                .get(span.offset..span.offset + span.len)
+                .unwrap_or(""),
             first_line: span.first_line,
             offset: span.offset,
         }
@@ -87,7 +90,9 @@ impl InputError {
 impl std::fmt::Display for InputError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (&self.file, self.line, self.column) {
-            (Some(file), Some(line), Some(col)) => write!(f, "{file}:{line}:{col}: {}", self.message),
+            (Some(file), Some(line), Some(col)) => {
+                write!(f, "{file}:{line}:{col}: {}", self.message)
+            }
             (Some(file), Some(line), None) => write!(f, "{file}:{line}: {}", self.message),
             (Some(file), None, _) => write!(f, "{file}: {}", self.message),
             (None, ..) => f.write_str(&self.message),
@@ -112,7 +117,10 @@ impl Manifests {
     /// Reads every document of `text` (from `path`) and adds its objects.
     pub fn add_text(&mut self, path: &str, text: String) {
         let source = self.sources.len();
-        let text = text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text);
+        let text = text
+            .strip_prefix('\u{feff}')
+            .map(str::to_owned)
+            .unwrap_or(text);
         let mut errors = Vec::new();
         let mut objects = Vec::new();
         for doc in yaml::split_documents(&text) {
@@ -137,7 +145,10 @@ impl Manifests {
         if errors.len() > MAX_ERRORS_PER_FILE {
             let more = errors.len() - MAX_ERRORS_PER_FILE;
             errors.truncate(MAX_ERRORS_PER_FILE);
-            errors.push(InputError::file(path, format!("{more} more errors in this file not shown")));
+            errors.push(InputError::file(
+                path,
+                format!("{more} more errors in this file not shown"),
+            ));
         }
         self.errors.append(&mut errors);
         self.sources.push(SourceFile {
@@ -171,7 +182,11 @@ fn read_document(
             _ => "a plain value",
         };
         let pos = yaml::locate(doc, &[""])[0];
-        errors.push(InputError::at(path, pos, format!("document is {what}, not a Kubernetes object")));
+        errors.push(InputError::at(
+            path,
+            pos,
+            format!("document is {what}, not a Kubernetes object"),
+        ));
         return;
     }
     let is_list = value
@@ -180,8 +195,12 @@ fn read_document(
         .is_some_and(|k| k == "List" || k.ends_with("List"))
         && value.get("items").is_some_and(Value::is_array);
     let items: Vec<(String, Value)> = if is_list {
-        let Value::Object(mut map) = value else { return };
-        let Some(Value::Array(items)) = map.remove("items") else { return };
+        let Value::Object(mut map) = value else {
+            return;
+        };
+        let Some(Value::Array(items)) = map.remove("items") else {
+            return;
+        };
         items
             .into_iter()
             .enumerate()
@@ -229,7 +248,11 @@ pub fn read_input(path: &Path) -> Result<(String, String), InputError> {
             Ok(m) if m.len() > MAX_FILE_BYTES => {
                 return Err(InputError::file(
                     &name,
-                    format!("file is {} MiB, over the {} MiB limit", m.len() >> 20, MAX_FILE_BYTES >> 20),
+                    format!(
+                        "file is {} MiB, over the {} MiB limit",
+                        m.len() >> 20,
+                        MAX_FILE_BYTES >> 20
+                    ),
                 ));
             }
             Ok(_) => std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)),
@@ -243,7 +266,10 @@ pub fn read_input(path: &Path) -> Result<(String, String), InputError> {
         return Err(InputError::file(&name, "input is over the size limit"));
     }
     if bytes.iter().take(8192).any(|&b| b == 0) {
-        return Err(InputError::file(&name, "binary file (contains NUL bytes), skipped"));
+        return Err(InputError::file(
+            &name,
+            "binary file (contains NUL bytes), skipped",
+        ));
     }
     match String::from_utf8(bytes) {
         Ok(text) => Ok((name, text)),
@@ -288,7 +314,10 @@ fn walk_dir(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) 
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            errors.push(InputError::file(&dir.display().to_string(), format!("cannot read folder: {e}")));
+            errors.push(InputError::file(
+                &dir.display().to_string(),
+                format!("cannot read folder: {e}"),
+            ));
             return;
         }
     };
@@ -306,15 +335,17 @@ fn walk_dir(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<InputError>) 
         match std::fs::metadata(&path) {
             Ok(m) if m.is_dir() => walk_dir(&path, files, errors),
             Ok(_) => {
-                let manifest_like = path
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "yaml" | "yml" | "json"));
+                let manifest_like = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    matches!(e.to_ascii_lowercase().as_str(), "yaml" | "yml" | "json")
+                });
                 if manifest_like {
                     files.push(path);
                 }
             }
-            Err(e) => errors.push(InputError::file(&path.display().to_string(), format!("cannot read: {e}"))),
+            Err(e) => errors.push(InputError::file(
+                &path.display().to_string(),
+                format!("cannot read: {e}"),
+            )),
         }
     }
 }
@@ -398,7 +429,10 @@ spec:
     #[test]
     fn non_kubernetes_yaml_is_skipped_silently() {
         let mut m = Manifests::default();
-        m.add_text("values.yaml", "replicaCount: 2\nimage: {tag: v1}\n".to_owned());
+        m.add_text(
+            "values.yaml",
+            "replicaCount: 2\nimage: {tag: v1}\n".to_owned(),
+        );
         m.add_text("kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n".to_owned());
         assert!(m.objects.is_empty());
         assert!(m.errors.is_empty());

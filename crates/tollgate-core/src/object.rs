@@ -134,20 +134,50 @@ impl Kind {
     fn api(self) -> KindApi {
         let (group, version, plural, namespaced, kind) = match self {
             Kind::Ingress => ("networking.k8s.io", "v1", "ingresses", true, "Ingress"),
-            Kind::IngressClass => ("networking.k8s.io", "v1", "ingressclasses", false, "IngressClass"),
+            Kind::IngressClass => (
+                "networking.k8s.io",
+                "v1",
+                "ingressclasses",
+                false,
+                "IngressClass",
+            ),
             Kind::Service => ("", "v1", "services", true, "Service"),
-            Kind::EndpointSlice => ("discovery.k8s.io", "v1", "endpointslices", true, "EndpointSlice"),
+            Kind::EndpointSlice => (
+                "discovery.k8s.io",
+                "v1",
+                "endpointslices",
+                true,
+                "EndpointSlice",
+            ),
             Kind::Endpoints => ("", "v1", "endpoints", true, "Endpoints"),
             Kind::Secret => ("", "v1", "secrets", true, "Secret"),
-            Kind::NetworkPolicy => ("networking.k8s.io", "v1", "networkpolicies", true, "NetworkPolicy"),
+            Kind::NetworkPolicy => (
+                "networking.k8s.io",
+                "v1",
+                "networkpolicies",
+                true,
+                "NetworkPolicy",
+            ),
             Kind::ConfigMap => ("", "v1", "configmaps", true, "ConfigMap"),
             Kind::Deployment => ("apps", "v1", "deployments", true, "Deployment"),
             Kind::StatefulSet => ("apps", "v1", "statefulsets", true, "StatefulSet"),
             Kind::DaemonSet => ("apps", "v1", "daemonsets", true, "DaemonSet"),
             Kind::Pod => ("", "v1", "pods", true, "Pod"),
             Kind::Role => ("rbac.authorization.k8s.io", "v1", "roles", true, "Role"),
-            Kind::ClusterRole => ("rbac.authorization.k8s.io", "v1", "clusterroles", false, "ClusterRole"),
-            Kind::RoleBinding => ("rbac.authorization.k8s.io", "v1", "rolebindings", true, "RoleBinding"),
+            Kind::ClusterRole => (
+                "rbac.authorization.k8s.io",
+                "v1",
+                "clusterroles",
+                false,
+                "ClusterRole",
+            ),
+            Kind::RoleBinding => (
+                "rbac.authorization.k8s.io",
+                "v1",
+                "rolebindings",
+                true,
+                "RoleBinding",
+            ),
             Kind::ClusterRoleBinding => (
                 "rbac.authorization.k8s.io",
                 "v1",
@@ -500,15 +530,24 @@ fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
     out
 }
 
+/// Where `kubectl apply` keeps the previous applied object, Secret data included.
+const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
 /// Reads a Secret without keeping its data: the type, the key names, and `tls.crt`.
 fn secret_info(value: &Value) -> Result<SecretInfo, ObjectError> {
-    let metadata: ObjectMeta = match value.get("metadata") {
+    let mut metadata: ObjectMeta = match value.get("metadata") {
         Some(m) => *typed(m).map_err(|mut e| {
             e.pointer = format!("/metadata{}", e.pointer);
             e
         })?,
         None => ObjectMeta::default(),
     };
+    // `kubectl apply` copies the whole applied object, data included, into this annotation, and
+    // server-side apply records field ownership; neither may travel further than this function.
+    if let Some(annotations) = &mut metadata.annotations {
+        annotations.remove(LAST_APPLIED_ANNOTATION);
+    }
+    metadata.managed_fields = None;
     let type_ = value
         .get("type")
         .and_then(Value::as_str)
@@ -614,11 +653,18 @@ mod tests {
     #[test]
     fn unknown_kinds_and_non_objects_are_not_read() {
         assert!(
-            Object::from_value(json!({"apiVersion": "v1", "kind": "Gadget", "metadata": {"name": "x"}}), None)
+            Object::from_value(
+                json!({"apiVersion": "v1", "kind": "Gadget", "metadata": {"name": "x"}}),
+                None
+            )
+            .unwrap()
+            .is_none()
+        );
+        assert!(
+            Object::from_value(json!({"image": "x"}), None)
                 .unwrap()
                 .is_none()
         );
-        assert!(Object::from_value(json!({"image": "x"}), None).unwrap().is_none());
         // A Deployment from a group that is not apps is someone else's CRD.
         assert!(
             Object::from_value(json!({"apiVersion": "example.com/v1", "kind": "Deployment", "metadata": {"name": "x"}}), None)
@@ -677,6 +723,20 @@ mod tests {
         );
         assert_eq!(s.tls_crt.as_deref(), Some(&b"cert"[..]));
         assert!(!format!("{o:?}").contains("secret-key"));
+        let applied = Object::from_value(
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tls", "annotations": {
+                "kubectl.kubernetes.io/last-applied-configuration":
+                    "{\"data\":{\"tls.key\":\"c2VjcmV0LWtleQ==\"}}", "team": "shop"}},
+                   "data": {"tls.key": "c2VjcmV0LWtleQ=="}}),
+            None,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(
+            !format!("{applied:?}").contains("c2VjcmV0LWtleQ"),
+            "{applied:?}"
+        );
+        assert_eq!(applied.annotation("team"), Some("shop"));
         assert!(!format!("{o:?}").contains("c2VjcmV0LWtleQ"));
     }
 
@@ -696,12 +756,26 @@ mod tests {
             panic!()
         };
         let spec = ing.spec.as_ref().unwrap();
-        let default = spec.default_backend.as_ref().unwrap().service.as_ref().unwrap();
+        let default = spec
+            .default_backend
+            .as_ref()
+            .unwrap()
+            .service
+            .as_ref()
+            .unwrap();
         assert_eq!(default.port.as_ref().unwrap().number, Some(80));
         let path = &spec.rules.as_ref().unwrap()[0].http.as_ref().unwrap().paths[0];
         assert_eq!(path.path_type, "ImplementationSpecific");
         assert_eq!(
-            path.backend.service.as_ref().unwrap().port.as_ref().unwrap().name.as_deref(),
+            path.backend
+                .service
+                .as_ref()
+                .unwrap()
+                .port
+                .as_ref()
+                .unwrap()
+                .name
+                .as_deref(),
             Some("http")
         );
         assert!(o.is_legacy_ingress());

@@ -140,13 +140,13 @@ impl From<&Finding> for ReportFinding {
     }
 }
 
-/// A suppressed finding as reports list it.
+/// A suppressed finding as reports list it: the finding itself (so it can still be placed in
+/// its file) and the suppression that hides it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportSuppression {
-    /// Rule name.
-    pub rule: &'static str,
-    /// The object.
-    pub resource: ObjectRef,
+    /// The hidden finding.
+    #[serde(flatten)]
+    pub finding: ReportFinding,
     /// The stated reason.
     pub reason: String,
     /// Last day it applies, `YYYY-MM-DD`.
@@ -154,22 +154,18 @@ pub struct ReportSuppression {
     pub expires: Option<String>,
     /// `config` or `annotation`.
     pub source: &'static str,
-    /// The suppressed finding's message.
-    pub message: String,
 }
 
 impl From<&Suppressed> for ReportSuppression {
     fn from(s: &Suppressed) -> Self {
         ReportSuppression {
-            rule: s.finding.rule.name,
-            resource: s.finding.resource.clone(),
+            finding: ReportFinding::from(&s.finding),
             reason: s.reason.clone(),
             expires: s.expires.map(|d| d.to_string()),
             source: match s.by {
                 SuppressedBy::Config { .. } => "config",
                 SuppressedBy::Annotation => "annotation",
             },
-            message: s.finding.message.clone(),
         }
     }
 }
@@ -221,7 +217,11 @@ impl Report {
                 refused_suppressions: outcome.refused_suppressions,
             },
             findings: outcome.findings.iter().map(ReportFinding::from).collect(),
-            suppressed: outcome.suppressed.iter().map(ReportSuppression::from).collect(),
+            suppressed: outcome
+                .suppressed
+                .iter()
+                .map(ReportSuppression::from)
+                .collect(),
             errors,
             warnings,
             skipped: outcome.skipped.clone(),

@@ -148,9 +148,9 @@ fn parse_fail_on(s: &str) -> Result<FailOn, String> {
     if s.eq_ignore_ascii_case("never") {
         return Ok(FailOn(None));
     }
-    s.parse().map(|sev| FailOn(Some(sev))).map_err(|e: String| {
-        format!("{e}, or never")
-    })
+    s.parse()
+        .map(|sev| FailOn(Some(sev)))
+        .map_err(|e: String| format!("{e}, or never"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,6 +6,8 @@
 //! becomes a warning, the inventory marks it as not in scope, and the rules that need it say they
 //! were skipped.
 
+use std::time::Duration;
+
 use anyhow::Context as _;
 use futures::future::join_all;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
@@ -21,6 +23,11 @@ use crate::input::Loaded;
 
 /// Items per list request: large enough to be quick, small enough to bound memory per page.
 const PAGE_SIZE: u32 = 500;
+/// How long to wait for a TCP connection to the API server (kube's default is 30 s).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a response may stall before the request fails. kube sets none by default, so a
+/// server that accepts the connection and never answers would hang the scan forever.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Lists every kind from the cluster the kubeconfig (or in-cluster config) points at.
 pub fn load(args: &InputArgs) -> anyhow::Result<Loaded> {
@@ -32,8 +39,9 @@ pub fn load(args: &InputArgs) -> anyhow::Result<Loaded> {
     runtime.block_on(load_async(args))
 }
 
-async fn client(context: Option<&str>) -> anyhow::Result<Client> {
-    let config = match context {
+/// The client and the API server's URL (for messages).
+async fn client(context: Option<&str>) -> anyhow::Result<(Client, String)> {
+    let mut config = match context {
         Some(ctx) => {
             let options = KubeConfigOptions {
                 context: Some(ctx.to_owned()),
@@ -47,7 +55,14 @@ async fn client(context: Option<&str>) -> anyhow::Result<Client> {
             .await
             .context("no kubeconfig or in-cluster config found")?,
     };
-    Client::try_from(config).context("creating the Kubernetes client")
+    config.connect_timeout = Some(CONNECT_TIMEOUT);
+    config.read_timeout = Some(READ_TIMEOUT);
+    // Count the read timeout from when each request is sent, not from when its pooled
+    // connection went idle (kube's documented advice when setting a read timeout).
+    config.reset_reader_on_write = true;
+    let url = config.cluster_url.to_string();
+    let client = Client::try_from(config).context("creating the Kubernetes client")?;
+    Ok((client, url))
 }
 
 /// The kubeconfig's current context, for messages.
@@ -58,7 +73,7 @@ fn context_name(args: &InputArgs) -> Option<String> {
 }
 
 async fn load_async(args: &InputArgs) -> anyhow::Result<Loaded> {
-    let client = client(args.context.as_deref()).await?;
+    let (client, url) = client(args.context.as_deref()).await?;
     let namespace = args.namespace.as_deref();
     let lists = join_all(
         Kind::ALL
@@ -93,7 +108,11 @@ async fn load_async(args: &InputArgs) -> anyhow::Result<Loaded> {
             }
             Err(ListError::Refused { code, reason }) => {
                 reached = true;
-                let what = if code == 403 { "forbidden" } else { "not served" };
+                let what = if code == 403 {
+                    "forbidden"
+                } else {
+                    "not served"
+                };
                 warnings.push(InputError {
                     file: None,
                     line: None,
@@ -103,7 +122,9 @@ async fn load_async(args: &InputArgs) -> anyhow::Result<Loaded> {
                         kind.api_path().plural
                     ),
                 });
-                scope.denied.insert(kind, format!("{what} (HTTP {code}): {reason}"));
+                scope
+                    .denied
+                    .insert(kind, format!("{what} (HTTP {code}): {reason}"));
             }
             Err(ListError::Other(e)) => {
                 warnings.push(InputError {
@@ -118,8 +139,11 @@ async fn load_async(args: &InputArgs) -> anyhow::Result<Loaded> {
     }
     if !reached {
         let ctx = context_name(args).unwrap_or_else(|| "the current context".into());
-        let first = warnings.first().map(|w| w.message.clone()).unwrap_or_default();
-        anyhow::bail!("cannot reach the cluster of {ctx}: {first}");
+        let first = warnings
+            .first()
+            .map(|w| w.message.clone())
+            .unwrap_or_default();
+        anyhow::bail!("cannot reach the cluster of {ctx} at {url}: {first}");
     }
     tracing::info!(objects = objects.len(), listed, "cluster read");
     Ok(Loaded {
@@ -160,18 +184,15 @@ async fn list_kind(
     let mut params = ListParams::default().limit(PAGE_SIZE);
     loop {
         let page = api.list(&params).await.map_err(|e| match e {
-            kube::Error::Api(status) if matches!(status.code, 403 | 404 | 405) => {
-                ListError::Refused {
-                    code: status.code,
-                    reason: status.message.clone(),
-                }
-            }
+            kube::Error::Api(status) if matches!(status.code, 403..=405) => ListError::Refused {
+                code: status.code,
+                reason: status.message.clone(),
+            },
             other => ListError::Other(other.into()),
         })?;
         for item in page.items {
             let name = item.metadata.name.clone().unwrap_or_default();
-            let mut value = serde_json::to_value(&item)
-                .map_err(|e| ListError::Other(e.into()))?;
+            let mut value = serde_json::to_value(&item).map_err(|e| ListError::Other(e.into()))?;
             if let Value::Object(map) = &mut value {
                 map.insert("apiVersion".into(), Value::String(kind.api_version()));
                 map.insert("kind".into(), Value::String(kind.as_str().to_owned()));

@@ -51,7 +51,11 @@ pub fn load(args: &InputArgs, quiet: bool) -> anyhow::Result<Loaded> {
         for e in &errors {
             eprintln!("tollgate: {e}");
         }
-        bail!("no input could be read ({} problem{})", errors.len(), if errors.len() == 1 { "" } else { "s" });
+        bail!(
+            "no input could be read ({} problem{})",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" }
+        );
     }
     let inventory = Inventory::build(m.objects, m.sources, None);
     Ok(Loaded {

@@ -15,8 +15,12 @@ pub fn init_logging(global: &GlobalArgs) {
         (false, 1) => "info",
         (false, _) => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TOLLGATE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("tollgate={level},warn")));
+    // kube logs every failed request itself; the command reports the failure once, in words.
+    // `-vv` shows kube's own view too.
+    let kube = if global.verbose >= 2 { "warn" } else { "off" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TOLLGATE_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("tollgate={level},kube_client={kube},warn"))
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -41,7 +45,9 @@ pub fn use_color(choice: ColorChoice, output: Option<&Path>) -> bool {
 /// Writes the rendered output to the file or to standard output.
 pub fn write(output: Option<&Path>, text: &str) -> anyhow::Result<()> {
     match output {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display())),
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+        }
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;

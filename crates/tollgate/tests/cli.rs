@@ -90,9 +90,17 @@ fn dir_with(files: &[(&str, &[u8])]) -> tempfile::TempDir {
 
 #[test]
 fn exit_code_is_0_when_clean_1_on_findings_and_2_on_usage_errors() {
-    let dir = dir_with(&[("clean.yaml", CLEAN.as_bytes()), ("bad/port.yaml", BAD_PORT.as_bytes())]);
+    let dir = dir_with(&[
+        ("clean.yaml", CLEAN.as_bytes()),
+        ("bad/port.yaml", BAD_PORT.as_bytes()),
+    ]);
     let clean = run(&["scan", "clean.yaml"], dir.path());
-    assert_eq!(clean.status.code(), Some(0), "{}", String::from_utf8_lossy(&clean.stdout));
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clean.stdout)
+    );
     let bad = run(&["scan", "bad"], dir.path());
     assert_eq!(bad.status.code(), Some(1));
     let never = run(&["scan", "bad", "--fail-on", "never"], dir.path());
@@ -110,13 +118,43 @@ fn exit_code_is_0_when_clean_1_on_findings_and_2_on_usage_errors() {
 fn fail_on_compares_against_the_severity_in_force() {
     let dir = dir_with(&[("bad.yaml", BAD_PORT.as_bytes())]);
     // backend-port-missing is high: failing on critical passes.
-    let out = run(&["scan", "bad.yaml", "--select", "backend-port-missing", "--fail-on", "critical"], dir.path());
+    let out = run(
+        &[
+            "scan",
+            "bad.yaml",
+            "--select",
+            "backend-port-missing",
+            "--fail-on",
+            "critical",
+        ],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(0));
     // Raised to critical by the config, the same finding fails the run.
-    std::fs::write(dir.path().join("tollgate.yaml"), "severity: {backend-port-missing: critical}\n").unwrap();
-    let out = run(&["scan", "bad.yaml", "--select", "backend-port-missing", "--fail-on", "critical"], dir.path());
+    std::fs::write(
+        dir.path().join("tollgate.yaml"),
+        "severity: {backend-port-missing: critical}\n",
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "scan",
+            "bad.yaml",
+            "--select",
+            "backend-port-missing",
+            "--fail-on",
+            "critical",
+        ],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(json(&run(&["scan", "bad.yaml", "--format", "json", "--select", "TG305"], dir.path()))["findings"][0]["severity"], "critical");
+    assert_eq!(
+        json(&run(
+            &["scan", "bad.yaml", "--format", "json", "--select", "TG305"],
+            dir.path()
+        ))["findings"][0]["severity"],
+        "critical"
+    );
 }
 
 #[test]
@@ -128,13 +166,34 @@ fn json_report_has_exactly_the_documented_fields() {
         k.sort();
         k
     };
-    assert_eq!(keys(&v), ["errors", "findings", "skipped", "summary", "suppressed", "tool", "warnings"]);
+    assert_eq!(
+        keys(&v),
+        [
+            "errors",
+            "findings",
+            "skipped",
+            "summary",
+            "suppressed",
+            "tool",
+            "warnings"
+        ]
+    );
     assert_eq!(keys(&v["tool"]), ["name", "version"]);
     assert_eq!(
         keys(&v["summary"]),
-        ["by_severity", "documents", "findings", "ingresses", "objects", "suppressed"]
+        [
+            "by_severity",
+            "documents",
+            "findings",
+            "ingresses",
+            "objects",
+            "suppressed"
+        ]
     );
-    assert_eq!(keys(&v["summary"]["by_severity"]), ["critical", "high", "info", "low", "medium"]);
+    assert_eq!(
+        keys(&v["summary"]["by_severity"]),
+        ["critical", "high", "info", "low", "medium"]
+    );
     let f = v["findings"]
         .as_array()
         .unwrap()
@@ -143,13 +202,25 @@ fn json_report_has_exactly_the_documented_fields() {
         .expect("the wrong port is reported");
     assert_eq!(
         keys(f),
-        ["category", "code", "column", "file", "help", "line", "message", "path", "resource", "rule", "severity"]
+        [
+            "category", "code", "column", "file", "help", "line", "message", "path", "resource",
+            "rule", "severity"
+        ]
     );
-    assert_eq!(keys(&f["resource"]), ["apiVersion", "kind", "name", "namespace"]);
-    assert_eq!(f["path"], "/spec/rules/0/http/paths/0/backend/service/port/number");
+    assert_eq!(
+        keys(&f["resource"]),
+        ["apiVersion", "kind", "name", "namespace"]
+    );
+    assert_eq!(
+        f["path"],
+        "/spec/rules/0/http/paths/0/backend/service/port/number"
+    );
     assert_eq!(f["line"], 22);
     assert_eq!(f["file"], "bad.yaml");
-    assert_eq!(v["summary"]["findings"], v["findings"].as_array().unwrap().len());
+    assert_eq!(
+        v["summary"]["findings"],
+        v["findings"].as_array().unwrap().len()
+    );
 }
 
 #[test]
@@ -160,12 +231,23 @@ fn stdin_is_read_with_a_dash() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn");
-    child.stdin.take().unwrap().write_all(BAD_PORT.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(BAD_PORT.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     let v = json(&out);
     assert_eq!(v["summary"]["ingresses"], 1);
-    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["file"] == "<stdin>"));
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["file"] == "<stdin>")
+    );
 }
 
 /// A tiny deterministic generator for garbage.
@@ -200,18 +282,41 @@ fn broken_binary_and_huge_garbage_files_are_reported_and_the_rest_is_scanned() {
         ("noise.yml", &text_garbage),
     ]);
     let out = run(&["scan", ".", "--format", "json"], dir.path());
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Findings in good.yaml decide the exit code; the bad files do not turn it into 2.
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = json(&out);
     let errors = v["errors"].as_array().unwrap();
     let files: Vec<&str> = errors.iter().filter_map(|e| e["file"].as_str()).collect();
-    for name in ["./broken.yaml", "./image.yaml", "./huge.yaml", "./noise.yml"] {
+    for name in [
+        "./broken.yaml",
+        "./image.yaml",
+        "./huge.yaml",
+        "./noise.yml",
+    ] {
         assert!(files.contains(&name), "{name} is not reported: {errors:#?}");
     }
-    let broken_err = errors.iter().find(|e| e["file"] == "./broken.yaml").unwrap();
+    let broken_err = errors
+        .iter()
+        .find(|e| e["file"] == "./broken.yaml")
+        .unwrap();
     assert!(broken_err["line"].as_u64().unwrap() >= 6, "{broken_err}");
-    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "backend-port-missing"));
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "backend-port-missing")
+    );
     // The good document of broken.yaml was still read: two Services.
     assert_eq!(v["summary"]["objects"], 3);
 }
@@ -234,23 +339,47 @@ fn config_suppressions_hide_findings_and_are_listed_expired_ones_are_reported() 
         ),
     ]);
     let v = json(&run(&["scan", "bad.yaml", "--format", "json"], dir.path()));
-    let rules: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
     assert!(!rules.contains(&"backend-port-missing"));
     let s = &v["suppressed"][0];
     assert_eq!(s["rule"], "backend-port-missing");
     assert_eq!(s["reason"], "migrating the port next sprint");
     assert_eq!(s["expires"], "2099-12-31");
     let warning = &v["warnings"][0];
-    assert!(warning["message"].as_str().unwrap().contains("expired"), "{warning}");
+    assert!(
+        warning["message"].as_str().unwrap().contains("expired"),
+        "{warning}"
+    );
     assert_eq!(warning["line"], 7);
     // As of a date before the expiry, the second suppression is still live.
-    let earlier = json(&run(&["scan", "bad.yaml", "--format", "json", "--at", "2019-06-01T00:00:00Z"], dir.path()));
+    let earlier = json(&run(
+        &[
+            "scan",
+            "bad.yaml",
+            "--format",
+            "json",
+            "--at",
+            "2019-06-01T00:00:00Z",
+        ],
+        dir.path(),
+    ));
     assert!(earlier["warnings"].as_array().unwrap().is_empty());
 }
 
 #[test]
 fn an_invalid_config_is_a_usage_error_pointing_at_the_line() {
-    let dir = dir_with(&[("bad.yaml", BAD_PORT.as_bytes()), ("tollgate.yaml", b"select: [all]\nseverity:\n  tls-missing: urgent\n")]);
+    let dir = dir_with(&[
+        ("bad.yaml", BAD_PORT.as_bytes()),
+        (
+            "tollgate.yaml",
+            b"select: [all]\nseverity:\n  tls-missing: urgent\n",
+        ),
+    ]);
     let out = run(&["scan", "bad.yaml"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -265,11 +394,32 @@ fn annotation_suppressions_apply_unless_strict() {
     );
     assert_ne!(annotated, BAD_PORT);
     let dir = dir_with(&[("bad.yaml", annotated.as_bytes())]);
-    let v = json(&run(&["scan", "bad.yaml", "--format", "json", "--select", "backend-port-missing"], dir.path()));
+    let v = json(&run(
+        &[
+            "scan",
+            "bad.yaml",
+            "--format",
+            "json",
+            "--select",
+            "backend-port-missing",
+        ],
+        dir.path(),
+    ));
     assert_eq!(v["summary"]["findings"], 0);
     assert_eq!(v["suppressed"][0]["source"], "annotation");
     assert_eq!(v["suppressed"][0]["reason"], "port moves in PR 42");
-    let strict = json(&run(&["scan", "bad.yaml", "--format", "json", "--select", "backend-port-missing", "--strict"], dir.path()));
+    let strict = json(&run(
+        &[
+            "scan",
+            "bad.yaml",
+            "--format",
+            "json",
+            "--select",
+            "backend-port-missing",
+            "--strict",
+        ],
+        dir.path(),
+    ));
     assert_eq!(strict["summary"]["findings"], 1);
     assert_eq!(strict["summary"]["refused_suppressions"], 1);
 }
@@ -279,9 +429,20 @@ fn rules_without_their_objects_are_skipped_and_say_so() {
     let only_ingress = BAD_PORT.split("---\n").nth(1).unwrap();
     let dir = dir_with(&[("ing.yaml", only_ingress.as_bytes())]);
     let v = json(&run(&["scan", "ing.yaml", "--format", "json"], dir.path()));
-    let skipped: Vec<&str> = v["skipped"].as_array().unwrap().iter().map(|s| s["rule"].as_str().unwrap()).collect();
+    let skipped: Vec<&str> = v["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["rule"].as_str().unwrap())
+        .collect();
     assert!(skipped.contains(&"backend-service-missing"), "{skipped:?}");
-    assert!(!v["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "backend-service-missing"));
+    assert!(
+        !v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "backend-service-missing")
+    );
 }
 
 #[test]
@@ -289,7 +450,10 @@ fn table_output_quotes_the_offending_line_without_colour_when_piped() {
     let dir = dir_with(&[("bad.yaml", BAD_PORT.as_bytes())]);
     let out = run(&["scan", "bad.yaml"], dir.path());
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("22 |                 port: {number: 8080}"), "{text}");
+    assert!(
+        text.contains("22 |                 port: {number: 8080}"),
+        "{text}"
+    );
     assert!(!text.contains('\x1b'), "no colour when not a terminal");
     let forced = run(&["scan", "bad.yaml", "--color", "always"], dir.path());
     assert!(String::from_utf8_lossy(&forced.stdout).contains('\x1b'));
@@ -311,12 +475,18 @@ fn rules_command_lists_and_explains() {
 fn map_prints_routes_in_every_format() {
     let dir = dir_with(&[("m.yaml", CLEAN.as_bytes())]);
     let table = String::from_utf8(run(&["map", "m.yaml"], dir.path()).stdout).unwrap();
-    assert!(table.contains("shop.example.com") && table.contains("shop/web"), "{table}");
+    assert!(
+        table.contains("shop.example.com") && table.contains("shop/web"),
+        "{table}"
+    );
     let v = json(&run(&["map", "m.yaml", "--format", "json"], dir.path()));
     assert_eq!(v["routes"][0]["service_found"], true);
-    let dot = String::from_utf8(run(&["map", "m.yaml", "--format", "dot"], dir.path()).stdout).unwrap();
+    let dot =
+        String::from_utf8(run(&["map", "m.yaml", "--format", "dot"], dir.path()).stdout).unwrap();
     assert!(dot.starts_with("digraph"));
-    let mermaid = String::from_utf8(run(&["map", "m.yaml", "--format", "mermaid"], dir.path()).stdout).unwrap();
+    let mermaid =
+        String::from_utf8(run(&["map", "m.yaml", "--format", "mermaid"], dir.path()).stdout)
+            .unwrap();
     assert!(mermaid.starts_with("flowchart LR"));
 }
 

@@ -118,7 +118,11 @@ fn map_route(inv: &Inventory, r: &Route) -> MapRoute {
         service_port,
         ready_endpoints: r.ready_endpoints,
         workloads: r.workloads.iter().map(|&w| map_ref(inv, w)).collect(),
-        network_policies: r.network_policies.iter().map(|&n| map_ref(inv, n)).collect(),
+        network_policies: r
+            .network_policies
+            .iter()
+            .map(|&n| map_ref(inv, n))
+            .collect(),
         tls_secret: r.tls_secret.clone(),
         posture: r.posture.clone(),
     }
@@ -134,7 +138,10 @@ pub fn json(inv: &Inventory) -> String {
 fn backend_text(r: &MapRoute) -> String {
     match &r.backend {
         Backend::Service { name, port } => {
-            let port = port.as_ref().map(ToString::to_string).unwrap_or_else(|| "?".into());
+            let port = port
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_else(|| "?".into());
             let missing = if r.service_found { "" } else { " (missing)" };
             format!("{name}:{port}{missing}")
         }
@@ -168,7 +175,8 @@ pub fn table(inv: &Inventory, color: bool) -> String {
                 (None, _) => "-".into(),
             },
             backend_text(&r),
-            r.ready_endpoints.map_or_else(|| "?".into(), |n| n.to_string()),
+            r.ready_endpoints
+                .map_or_else(|| "?".into(), |n| n.to_string()),
             match &r.tls_secret {
                 Some(s) if s.is_empty() => "default".into(),
                 Some(s) => s.clone(),
@@ -209,7 +217,11 @@ pub fn table(inv: &Inventory, color: bool) -> String {
     for row in &rows {
         out.push_str(&line(row, false));
     }
-    let hosts: BTreeSet<&str> = inv.routes.iter().filter_map(|r| r.host.as_deref()).collect();
+    let hosts: BTreeSet<&str> = inv
+        .routes
+        .iter()
+        .filter_map(|r| r.host.as_deref())
+        .collect();
     let _ = writeln!(
         out,
         "\n{} routes, {} hosts, {} Ingresses. READY ? = endpoints not in the input; AUTH/ALLOW/RATE/WAF ? = controller not modelled.",
@@ -227,16 +239,30 @@ fn dot_escape(s: &str) -> String {
 /// Graphviz: host → Ingress → Service → workloads, one edge per path.
 #[must_use]
 pub fn dot(inv: &Inventory) -> String {
-    let mut out = String::from("digraph routes {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n");
+    let mut out = String::from(
+        "digraph routes {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n",
+    );
     let mut nodes = BTreeSet::new();
     let mut edges = BTreeSet::new();
     for r in routes(inv) {
         let host = format!("host:{}", r.host.as_deref().unwrap_or("*"));
         let ing = format!("ing:{}/{}", r.ingress.namespace, r.ingress.name);
         let svc = format!("svc:{}/{}", r.ingress.namespace, backend_text(&r));
-        nodes.insert((host.clone(), r.host.clone().unwrap_or_else(|| "* (any host)".into()), "ellipse"));
-        nodes.insert((ing.clone(), format!("Ingress {}/{}", r.ingress.namespace, r.ingress.name), "box"));
-        nodes.insert((svc.clone(), format!("Service {}", backend_text(&r)), if r.service_found { "box" } else { "octagon" }));
+        nodes.insert((
+            host.clone(),
+            r.host.clone().unwrap_or_else(|| "* (any host)".into()),
+            "ellipse",
+        ));
+        nodes.insert((
+            ing.clone(),
+            format!("Ingress {}/{}", r.ingress.namespace, r.ingress.name),
+            "box",
+        ));
+        nodes.insert((
+            svc.clone(),
+            format!("Service {}", backend_text(&r)),
+            if r.service_found { "box" } else { "octagon" },
+        ));
         let label = format!(
             "{} {}{}",
             r.path.as_deref().unwrap_or("(default)"),
@@ -247,15 +273,30 @@ pub fn dot(inv: &Inventory) -> String {
         edges.insert((ing, svc.clone(), String::new()));
         for w in &r.workloads {
             let wl = format!("wl:{}/{}/{}", w.kind, w.namespace, w.name);
-            nodes.insert((wl.clone(), format!("{} {}/{}", w.kind, w.namespace, w.name), "component"));
+            nodes.insert((
+                wl.clone(),
+                format!("{} {}/{}", w.kind, w.namespace, w.name),
+                "component",
+            ));
             edges.insert((svc.clone(), wl, String::new()));
         }
     }
     for (id, label, shape) in &nodes {
-        let _ = writeln!(out, "  \"{}\" [label=\"{}\", shape={shape}];", dot_escape(id), dot_escape(label));
+        let _ = writeln!(
+            out,
+            "  \"{}\" [label=\"{}\", shape={shape}];",
+            dot_escape(id),
+            dot_escape(label)
+        );
     }
     for (from, to, label) in &edges {
-        let _ = writeln!(out, "  \"{}\" -> \"{}\" [label=\"{}\"];", dot_escape(from), dot_escape(to), dot_escape(label));
+        let _ = writeln!(
+            out,
+            "  \"{}\" -> \"{}\" [label=\"{}\"];",
+            dot_escape(from),
+            dot_escape(to),
+            dot_escape(label)
+        );
     }
     out.push_str("}\n");
     out

@@ -1,5 +1,9 @@
 //! Report renderers, one file per output format.
 
+pub mod github;
 pub mod json;
-pub mod text;
+pub mod junit;
 pub mod map;
+pub mod markdown;
+pub mod sarif;
+pub mod text;

@@ -93,6 +93,7 @@ struct Tool {
 #[serde(rename_all = "camelCase")]
 struct ToolComponent {
     name: &'static str,
+    full_name: &'static str,
     version: &'static str,
     semantic_version: &'static str,
     information_uri: &'static str,
@@ -106,6 +107,7 @@ struct ReportingDescriptor {
     name: &'static str,
     short_description: Message,
     full_description: MultiformatMessage,
+    help_uri: String,
     help: MultiformatMessage,
     default_configuration: ReportingConfiguration,
     properties: RuleProperties,
@@ -293,6 +295,8 @@ fn sarif_log(report: &Report) -> SarifLog {
             tool: Tool {
                 driver: ToolComponent {
                     name: report.tool.name,
+                    // Azure DevOps' code scanning (GHAzDO) requires a full name.
+                    full_name: "Tollgate, the Kubernetes Ingress auditor",
                     version: report.tool.version,
                     semantic_version: report.tool.version,
                     information_uri: env!("CARGO_PKG_REPOSITORY"),
@@ -322,9 +326,12 @@ fn descriptor(meta: &'static RuleMeta) -> ReportingDescriptor {
             text: meta.summary.to_owned(),
         },
         full_description: MultiformatMessage {
-            text: what.as_deref().map_or_else(|| meta.summary.to_owned(), unwrap_lines),
+            text: what
+                .as_deref()
+                .map_or_else(|| meta.summary.to_owned(), unwrap_lines),
             markdown: what.unwrap_or_else(|| meta.summary.to_owned()),
         },
+        help_uri: help_uri(meta),
         // Markdown source reads well as plain text, so both forms carry the whole page.
         help: MultiformatMessage {
             text: docs.clone(),
@@ -340,6 +347,15 @@ fn descriptor(meta: &'static RuleMeta) -> ReportingDescriptor {
             security_severity: security_severity(meta.severity),
         },
     }
+}
+
+/// The rule's page in the repository, generated from the same documentation (`crate::docs`).
+fn help_uri(meta: &RuleMeta) -> String {
+    format!(
+        "{}/blob/main/docs/rules/{}.md",
+        env!("CARGO_PKG_REPOSITORY"),
+        meta.name
+    )
 }
 
 /// GitHub code scanning files results of rules tagged `security` under "security" and shows
@@ -400,48 +416,28 @@ fn finding_result(f: &ReportFinding, rule_index: Option<usize>) -> SarifResult {
     }
 }
 
-/// A suppressed finding as a result with a suppression. The report keeps less about suppressed
-/// findings than about findings in force (no file position, no pointer, the rule's default
-/// severity only), so these results are placed by their logical location alone.
+/// A suppressed finding as a result with a suppression, placed like any other result: GitHub
+/// code scanning refuses a whole upload if one result lacks a file location.
 fn suppressed_result(s: &ReportSuppression, index: &HashMap<&str, usize>) -> Option<SarifResult> {
-    let i = *index.get(s.rule)?;
-    let meta = registry::all()[i].meta();
-    Some(SarifResult {
-        rule_id: meta.code,
-        rule_index: Some(i),
-        level: level(meta.severity),
-        message: Message {
-            text: s.message.clone(),
+    let i = *index.get(s.finding.rule)?;
+    let mut result = finding_result(&s.finding, Some(i));
+    result.suppressions = vec![Suppression {
+        // SARIF distinguishes suppressions written into the analysed artifact (`inSource`)
+        // from those kept elsewhere (`external`): an object annotation is the former, a
+        // config entry the latter.
+        kind: if s.source == "annotation" {
+            "inSource"
+        } else {
+            "external"
         },
-        locations: vec![Location {
-            physical_location: None,
-            logical_locations: vec![logical_location(&s.resource)],
-        }],
-        suppressions: vec![Suppression {
-            // SARIF distinguishes suppressions written into the analysed artifact (`inSource`)
-            // from those kept elsewhere (`external`): an object annotation is the former, a
-            // config entry the latter.
-            kind: if s.source == "annotation" {
-                "inSource"
-            } else {
-                "external"
-            },
-            status: "accepted",
-            justification: s.reason.clone(),
-            properties: SuppressionProperties {
-                source: s.source,
-                expires: s.expires.clone(),
-            },
-        }],
-        properties: ResultProperties {
-            severity: meta.severity,
-            rule: meta.name,
-            category: meta.category.as_str(),
-            resource: s.resource.clone(),
-            path: None,
-            help: None,
+        status: "accepted",
+        justification: s.reason.clone(),
+        properties: SuppressionProperties {
+            source: s.source,
+            expires: s.expires.clone(),
         },
-    })
+    }];
+    Some(result)
 }
 
 fn notification(level: &'static str, e: &InputError) -> Notification {
@@ -490,10 +486,8 @@ fn logical_location(r: &ObjectRef) -> LogicalLocation {
 fn artifact_location(path: &str) -> ArtifactLocation {
     let path = path.replace('\\', "/");
     let bytes = path.as_bytes();
-    let windows_drive = bytes.len() >= 3
-        && bytes[0].is_ascii_alphabetic()
-        && bytes[1] == b':'
-        && bytes[2] == b'/';
+    let windows_drive =
+        bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' && bytes[2] == b'/';
     if path.starts_with('/') {
         ArtifactLocation {
             uri: format!("file://{}", percent_encode(&path, true)),
@@ -549,7 +543,12 @@ pub(crate) mod tests {
 
     /// The rules the sample report runs: a fixed list, so that adding a rule to the catalog
     /// does not change every renderer's snapshot.
-    pub(crate) const SAMPLE_RULES: &[&str] = &["wildcard-host", "tls-missing", "empty-host"];
+    pub(crate) const SAMPLE_RULES: &[&str] = &[
+        "wildcard-host",
+        "empty-host",
+        "tls-missing",
+        "deprecated-ingress-api",
+    ];
 
     const SAMPLE_YAML: &str = r#"apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -563,7 +562,7 @@ spec:
     - host: "*.example.com"
       http:
         paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]
-    - host: shop.example.com
+    - host: "*.shop.example.com"
       http:
         paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]
 ---
@@ -584,12 +583,19 @@ spec:
 "#;
 
     /// A report with every kind of entry: findings from a file and from a live cluster (no
-    /// file), a suppressed finding, an input error and a skipped rule.
+    /// file), two findings of one rule on one object, a rule that finds nothing, a suppressed
+    /// finding, an input error and a skipped rule.
     pub(crate) fn sample_report() -> Report {
         let mut m = Manifests::default();
         m.add_text("deploy/shop.yaml", SAMPLE_YAML.to_owned());
-        m.add_text("deploy/broken.yaml", "apiVersion: v1\nkind: [Service\n".to_owned());
-        assert!(!m.errors.is_empty(), "the broken file yields an input error");
+        m.add_text(
+            "deploy/broken.yaml",
+            "apiVersion: v1\nkind: [Service\n".to_owned(),
+        );
+        assert!(
+            !m.errors.is_empty(),
+            "the broken file yields an input error"
+        );
         // An object listed from a cluster has no origin, so its findings have no file.
         let cluster = Object::from_value(
             json!({
@@ -641,7 +647,10 @@ spec:
                 now: "2026-11-22T00:00:00Z".parse().expect("a timestamp"),
             },
         );
-        Report::new(&outcome, &inv, 0, Vec::new(), Vec::new())
+        let mut report = Report::new(&outcome, &inv, 0, Vec::new(), Vec::new());
+        // With no objects at all, rules that need a kind are skipped; "empty" means none of it.
+        report.skipped.clear();
+        report
     }
 
     /// The official OASIS SARIF 2.1.0 schema, vendored (see `tests/schemas/README.md`).
@@ -655,12 +664,26 @@ spec:
             // The schema's references are all internal (`#/definitions/…`) and the draft-04
             // meta-schema is built into the crate; this build of `jsonschema` has no HTTP or
             // file retriever, so validation cannot reach the network. Formats (`uri`,
-            // `uri-reference`, `date-time`) are asserted, not just annotated.
+            // `date-time`) are asserted, not just annotated. The schema also uses
+            // `uri-reference`, which draft-04 validators do not know and skip; artifact URIs
+            // are exactly what a renderer gets wrong, so it is checked here by hand.
             jsonschema::options()
                 .with_draft(jsonschema::Draft::Draft4)
                 .should_validate_formats(true)
+                .with_format("uri-reference", is_uri_reference)
                 .build(&schema)
                 .expect("the SARIF schema compiles")
+        })
+    }
+
+    /// Whether `s` is made only of the characters RFC 3986 allows in a URI reference, with
+    /// every `%` starting an escape. This is the character-level half of the grammar, the half
+    /// that file names break (spaces, backslashes, a bare `%`).
+    fn is_uri_reference(s: &str) -> bool {
+        let b = s.as_bytes();
+        b.iter().enumerate().all(|(i, &c)| match c {
+            b'%' => b.len() > i + 2 && b[i + 1].is_ascii_hexdigit() && b[i + 2].is_ascii_hexdigit(),
+            _ => c.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=".contains(&c),
         })
     }
 
@@ -670,12 +693,18 @@ spec:
             .iter_errors(&log)
             .map(|e| format!("{} at {}", e, e.instance_path()))
             .collect();
-        assert!(errors.is_empty(), "SARIF output violates the schema:\n{}", errors.join("\n"));
+        assert!(
+            errors.is_empty(),
+            "SARIF output violates the schema:\n{}",
+            errors.join("\n")
+        );
         log
     }
 
     fn results(log: &Value) -> &Vec<Value> {
-        log["runs"][0]["results"].as_array().expect("results is an array")
+        log["runs"][0]["results"]
+            .as_array()
+            .expect("results is an array")
     }
 
     #[test]
@@ -688,13 +717,26 @@ spec:
         log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
             json!(0);
         assert!(!validator().is_valid(&log));
+        let mut log: Value = serde_json::from_str(&render(&sample_report())).expect("JSON");
+        log["runs"][0]["results"][1]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] =
+            json!("deploy/my file.yaml");
+        assert!(
+            !validator().is_valid(&log),
+            "a raw space is not a URI reference"
+        );
     }
 
     #[test]
     fn a_report_with_findings_suppressions_and_errors_is_valid_sarif() {
         let report = sample_report();
-        assert!(report.findings.iter().any(|f| f.file.is_some()), "has file findings");
-        assert!(report.findings.iter().any(|f| f.file.is_none()), "has cluster findings");
+        assert!(
+            report.findings.iter().any(|f| f.file.is_some()),
+            "has file findings"
+        );
+        assert!(
+            report.findings.iter().any(|f| f.file.is_none()),
+            "has cluster findings"
+        );
         assert!(!report.suppressed.is_empty(), "has a suppressed finding");
         assert!(!report.errors.is_empty(), "has an input error");
         assert_valid_sarif(&render(&report));
@@ -727,10 +769,13 @@ spec:
     #[test]
     fn the_rule_table_is_the_whole_catalog_and_rule_indexes_point_into_it() {
         let log = assert_valid_sarif(&render(&sample_report()));
-        let rules = log["runs"][0]["tool"]["driver"]["rules"].as_array().expect("rules");
+        let rules = log["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .expect("rules");
         assert_eq!(rules.len(), registry::all().len());
         for result in results(&log) {
-            let i = usize::try_from(result["ruleIndex"].as_u64().expect("ruleIndex")).expect("fits");
+            let i =
+                usize::try_from(result["ruleIndex"].as_u64().expect("ruleIndex")).expect("fits");
             assert_eq!(rules[i]["id"], result["ruleId"]);
         }
         for (rule, meta) in rules.iter().zip(registry::all().iter().map(|r| r.meta())) {
@@ -797,13 +842,30 @@ spec:
     fn suppressed_findings_are_results_with_a_justified_suppression() {
         let report = sample_report();
         let log = assert_valid_sarif(&render(&report));
-        let suppressed: Vec<&Value> =
-            results(&log).iter().filter(|r| r.get("suppressions").is_some()).collect();
+        let suppressed: Vec<&Value> = results(&log)
+            .iter()
+            .filter(|r| r.get("suppressions").is_some())
+            .collect();
         assert_eq!(suppressed.len(), report.suppressed.len());
         let s = &suppressed[0]["suppressions"][0];
         assert_eq!(s["justification"], report.suppressed[0].reason.as_str());
-        assert_eq!(s["kind"], "inSource", "an annotation lives in the manifest itself");
-        assert_eq!(results(&log).len(), report.findings.len() + report.suppressed.len());
+        assert_eq!(
+            s["kind"], "inSource",
+            "an annotation lives in the manifest itself"
+        );
+        // GitHub refuses a whole upload when a result from a file lacks its file location.
+        let physical = &suppressed[0]["locations"][0]["physicalLocation"];
+        assert_eq!(
+            physical["region"]["startLine"],
+            report.suppressed[0]
+                .finding
+                .line
+                .expect("a manifest finding")
+        );
+        assert_eq!(
+            results(&log).len(),
+            report.findings.len() + report.suppressed.len()
+        );
     }
 
     #[test]
@@ -812,14 +874,19 @@ spec:
         let log = assert_valid_sarif(&render(&report));
         let invocation = &log["runs"][0]["invocations"][0];
         assert_eq!(invocation["executionSuccessful"], true);
-        let notes = invocation["toolExecutionNotifications"].as_array().expect("notifications");
+        let notes = invocation["toolExecutionNotifications"]
+            .as_array()
+            .expect("notifications");
         assert_eq!(notes.len(), report.errors.len());
         let e = &report.errors[0];
         assert_eq!(notes[0]["level"], "error");
         assert_eq!(notes[0]["message"]["text"], e.message.as_str());
         let physical = &notes[0]["locations"][0]["physicalLocation"];
         assert_eq!(physical["artifactLocation"]["uri"], "deploy/broken.yaml");
-        assert_eq!(physical["region"]["startLine"], json!(e.line.expect("a line")));
+        assert_eq!(
+            physical["region"]["startLine"],
+            json!(e.line.expect("a line"))
+        );
     }
 
     #[test]
@@ -830,23 +897,27 @@ spec:
             .as_array()
             .expect("notifications");
         assert_eq!(notes.len(), report.skipped.len());
-        let rule = registry::find(report.skipped[0].rule).expect("a catalog rule").meta();
+        let rule = registry::find(report.skipped[0].rule)
+            .expect("a catalog rule")
+            .meta();
         assert_eq!(notes[0]["associatedRule"]["id"], rule.code);
-        assert!(notes[0]["message"]["text"].as_str().expect("text").contains(&report.skipped[0].reason));
+        assert!(
+            notes[0]["message"]["text"]
+                .as_str()
+                .expect("text")
+                .contains(&report.skipped[0].reason)
+        );
     }
 
     #[test]
     fn snapshot() {
-        let mut log: Value = serde_json::from_str(&render(&sample_report())).expect("JSON");
-        // The catalog and the version change with every release; the snapshot keeps the shape
-        // of one rule and of the results, which is what a reviewer needs to see.
-        let driver = &mut log["runs"][0]["tool"]["driver"];
-        driver["version"] = json!("[version]");
-        driver["semanticVersion"] = json!("[version]");
-        let rules = driver["rules"].as_array_mut().expect("rules");
-        let count = rules.len();
-        rules.retain(|r| r["name"] == "wildcard-host");
-        rules.push(json!(format!("[{} more rules]", count - 1)));
+        let mut log = sarif_log(&sample_report());
+        // The version and the catalog change with every release; the snapshot keeps the
+        // version out and one rule of the catalog in, which shows the shape a reviewer needs.
+        let driver = &mut log.runs[0].tool.driver;
+        driver.version = "[version]";
+        driver.semantic_version = "[version]";
+        driver.rules.retain(|r| r.name == "wildcard-host");
         insta::assert_snapshot!(serde_json::to_string_pretty(&log).expect("JSON"));
     }
 }

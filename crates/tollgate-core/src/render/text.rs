@@ -135,7 +135,7 @@ pub fn render(report: &Report, sources: &[SourceFile], opts: TextOptions) -> Str
             let _ = writeln!(
                 out,
                 "  {} on {} ({}{expires}): {}",
-                s.rule, s.resource, s.source, s.reason
+                s.finding.rule, s.finding.resource, s.source, s.reason
             );
         }
         out.push('\n');

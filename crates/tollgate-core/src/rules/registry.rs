@@ -47,14 +47,33 @@ mod tests {
         let mut sorted = codes.clone();
         sorted.sort_unstable();
         assert_eq!(codes, sorted, "the registry is in code order");
-        assert_eq!(codes.iter().collect::<BTreeSet<_>>().len(), codes.len(), "codes are unique");
+        assert_eq!(
+            codes.iter().collect::<BTreeSet<_>>().len(),
+            codes.len(),
+            "codes are unique"
+        );
         let names: BTreeSet<&str> = RULES.iter().map(|r| r.meta().name).collect();
         assert_eq!(names.len(), RULES.len(), "names are unique");
         for r in RULES {
             let m = r.meta();
-            assert!(m.code.len() == 5 && m.code.starts_with("TG") && m.code[2..].bytes().all(|b| b.is_ascii_digit()), "{}", m.code);
-            assert!(m.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}", m.name);
-            for section in ["## What it does", "## Why is this bad?", "## Example", "## How to fix"] {
+            assert!(
+                m.code.len() == 5
+                    && m.code.starts_with("TG")
+                    && m.code[2..].bytes().all(|b| b.is_ascii_digit()),
+                "{}",
+                m.code
+            );
+            assert!(
+                m.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{}",
+                m.name
+            );
+            for section in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## How to fix",
+            ] {
                 assert!(m.docs().contains(section), "{} lacks `{section}`", m.name);
             }
         }
@@ -66,7 +85,13 @@ mod tests {
             .iter()
             .map(|r| {
                 let m = r.meta();
-                format!("{} {:<28} {:<12} {}", m.code, m.name, m.category.as_str(), m.severity)
+                format!(
+                    "{} {:<28} {:<12} {}",
+                    m.code,
+                    m.name,
+                    m.category.as_str(),
+                    m.severity
+                )
             })
             .collect();
         insta::assert_snapshot!(lines.join("\n"));

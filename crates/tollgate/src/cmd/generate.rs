@@ -12,7 +12,8 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
         GenerateWhat::Docs { out } => {
             std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
             let pages = tollgate_core::docs::all_pages();
-            let keep: std::collections::BTreeSet<&str> = pages.iter().map(|(n, _)| n.as_str()).collect();
+            let keep: std::collections::BTreeSet<&str> =
+                pages.iter().map(|(n, _)| n.as_str()).collect();
             // Pages of renamed or removed rules would otherwise linger.
             for entry in std::fs::read_dir(out)?.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
@@ -40,7 +41,12 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
             eprintln!("wrote man pages to {}", out.display());
         }
         GenerateWhat::Completions { shell } => {
-            clap_complete::generate(*shell, &mut Cli::command(), "tollgate", &mut std::io::stdout());
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "tollgate",
+                &mut std::io::stdout(),
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

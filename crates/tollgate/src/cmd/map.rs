@@ -16,7 +16,10 @@ pub fn run(args: &MapArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     }
     let inv = &loaded.inventory;
     let text = match args.format {
-        MapFormat::Table => map::table(inv, output::use_color(global.color, global.output.as_deref())),
+        MapFormat::Table => map::table(
+            inv,
+            output::use_color(global.color, global.output.as_deref()),
+        ),
         MapFormat::Json => map::json(inv),
         MapFormat::Dot => map::dot(inv),
         MapFormat::Mermaid => map::mermaid(inv),

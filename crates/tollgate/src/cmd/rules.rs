@@ -18,9 +18,7 @@ pub fn run(args: &RulesArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             })?;
             let m = rule.meta();
             match args.format {
-                RulesFormat::Json => {
-                    serde_json::to_string_pretty(&rule_json(m))? + "\n"
-                }
+                RulesFormat::Json => serde_json::to_string_pretty(&rule_json(m))? + "\n",
                 RulesFormat::Table => format!(
                     "{} ({}) · {} · default severity {}\n\n{}",
                     m.name,
@@ -33,7 +31,10 @@ pub fn run(args: &RulesArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         }
         None => match args.format {
             RulesFormat::Json => {
-                let all: Vec<_> = registry::all().iter().map(|r| rule_json(r.meta())).collect();
+                let all: Vec<_> = registry::all()
+                    .iter()
+                    .map(|r| rule_json(r.meta()))
+                    .collect();
                 serde_json::to_string_pretty(&all)? + "\n"
             }
             RulesFormat::Table => {

@@ -13,24 +13,23 @@ use crate::{input, output};
 pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let mut config = input::config(global.config.as_deref())?;
     for selector in args.select.iter().chain(&args.ignore) {
-        if !registry::all().iter().any(|r| r.meta().selected_by(selector)) {
-            anyhow::bail!(
-                "unknown rule, code or category `{selector}` (see `tollgate rules`)"
-            );
+        if !registry::all()
+            .iter()
+            .any(|r| r.meta().selected_by(selector))
+        {
+            anyhow::bail!("unknown rule, code or category `{selector}` (see `tollgate rules`)");
         }
     }
     config.strict |= args.strict;
     let loaded = input::load(&args.input, global.quiet)?;
     let now = args.at.unwrap_or_else(jiff::Timestamp::now);
-    let outcome = engine::run(
-        &loaded.inventory,
-        &RunOptions {
-            config: &config,
-            select: &args.select,
-            ignore: &args.ignore,
-            now,
-        },
-    );
+    let run_options = RunOptions {
+        config: &config,
+        select: &args.select,
+        ignore: &args.ignore,
+        now,
+    };
+    let outcome = engine::run(&loaded.inventory, &run_options);
     let fail_on = match args.fail_on {
         Some(f) => f.0,
         None => config.fail_on.unwrap_or(Some(Severity::High)),
@@ -53,12 +52,18 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
             },
         ),
         ScanFormat::Json => render::json::render(&report),
-        _ => anyhow::bail!("TEMP: format pending"),
+        ScanFormat::Sarif => render::sarif::render(&report),
+        ScanFormat::Junit => render::junit::render_selected(&report, |m| run_options.enables(m)),
+        ScanFormat::Markdown => render::markdown::render(&report),
+        ScanFormat::Github => render::github::render(&report),
     };
     output::write(global.output.as_deref(), &text)?;
     if !global.quiet && args.format != ScanFormat::Table && !report.errors.is_empty() {
         // Machine formats carry the errors inside; say so on the terminal too.
-        eprintln!("tollgate: {} input error(s); see the report's `errors`", report.errors.len());
+        eprintln!(
+            "tollgate: {} input error(s); see the report's `errors`",
+            report.errors.len()
+        );
     }
     Ok(ExitCode::from(u8::from(failed)))
 }

@@ -36,7 +36,10 @@ declare_rule! {
 /// Whether `host` is `domain` or a name under it (case-insensitive, wildcards included).
 fn under(host: &str, domain: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
-    let domain = domain.trim_start_matches("*.").trim_matches('.').to_ascii_lowercase();
+    let domain = domain
+        .trim_start_matches("*.")
+        .trim_matches('.')
+        .to_ascii_lowercase();
     host == domain || host.ends_with(&format!(".{domain}"))
 }
 
@@ -50,9 +53,12 @@ impl Rule for HostOutsideAllowedDomains {
         for entry in &cx.inventory.ingresses {
             let (_, ing) = cx.inventory.ingress(entry);
             let Some(spec) = &ing.spec else { continue };
-            let rule_hosts = spec.rules.iter().flatten().enumerate().filter_map(|(i, r)| {
-                Some((format!("/spec/rules/{i}/host"), r.host.as_deref()?))
-            });
+            let rule_hosts = spec
+                .rules
+                .iter()
+                .flatten()
+                .enumerate()
+                .filter_map(|(i, r)| Some((format!("/spec/rules/{i}/host"), r.host.as_deref()?)));
             let tls_hosts = spec.tls.iter().flatten().enumerate().flat_map(|(i, t)| {
                 t.hosts
                     .iter()

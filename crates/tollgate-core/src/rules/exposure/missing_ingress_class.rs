@@ -50,7 +50,8 @@ impl Rule for MissingIngressClass {
                 0 if cx.inventory.scope.has(Kind::IngressClass) => {
                     "no class is named and no IngressClass is marked default".to_owned()
                 }
-                0 => "no class is named; which controller serves it depends on the cluster".to_owned(),
+                0 => "no class is named; which controller serves it depends on the cluster"
+                    .to_owned(),
                 n => format!("no class is named and {n} IngressClasses claim to be the default"),
             };
             out.report(entry.object, "/spec", why);

@@ -56,12 +56,16 @@ impl Rule for UnknownIngressClass {
                 .of_kind(Kind::IngressClass)
                 .map(|(_, o)| o.name.as_str())
                 .collect();
-            out.report(entry.object, pointer, format!("IngressClass `{class}` does not exist"))
-                .help(if known.is_empty() {
-                    "create the IngressClass or name an existing one".to_owned()
-                } else {
-                    format!("existing IngressClasses: {}", known.join(", "))
-                });
+            out.report(
+                entry.object,
+                pointer,
+                format!("IngressClass `{class}` does not exist"),
+            )
+            .help(if known.is_empty() {
+                "create the IngressClass or name an existing one".to_owned()
+            } else {
+                format!("existing IngressClasses: {}", known.join(", "))
+            });
         }
     }
 }

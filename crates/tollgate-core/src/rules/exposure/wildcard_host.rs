@@ -48,7 +48,11 @@ impl Rule for WildcardHost {
                 let Some(host) = rule.host.as_deref().filter(|h| h.starts_with('*')) else {
                     continue;
                 };
-                let what = if host == "*" { "every host" } else { "every subdomain" };
+                let what = if host == "*" {
+                    "every host"
+                } else {
+                    "every subdomain"
+                };
                 out.report(
                     entry.object,
                     format!("/spec/rules/{i}/host"),

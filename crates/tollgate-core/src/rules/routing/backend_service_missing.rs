@@ -50,7 +50,10 @@ impl Rule for BackendServiceMissing {
             let d = out.report(
                 entry.object,
                 format!("{}/service/name", route.backend_pointer),
-                format!("Service `{name}` does not exist in namespace `{}`", object.ns()),
+                format!(
+                    "Service `{name}` does not exist in namespace `{}`",
+                    object.ns()
+                ),
             );
             if let Some(h) = &route.host {
                 d.host(h.clone());

@@ -41,7 +41,10 @@ impl Rule for DeprecatedIngressApi {
                 out.report(
                     entry.object,
                     "/apiVersion",
-                    format!("`{}` Ingress was removed in Kubernetes 1.22", object.api_version),
+                    format!(
+                        "`{}` Ingress was removed in Kubernetes 1.22",
+                        object.api_version
+                    ),
                 );
             }
         }

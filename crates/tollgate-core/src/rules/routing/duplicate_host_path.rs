@@ -90,7 +90,11 @@ impl Rule for DuplicateHostPath {
                     "{}/path",
                     route.backend_pointer.trim_end_matches("/backend")
                 ),
-                format!("`{host}{}` ({}) is already routed {where_}", key.3, kind.as_str()),
+                format!(
+                    "`{host}{}` ({}) is already routed {where_}",
+                    key.3,
+                    kind.as_str()
+                ),
             );
             if let Some(h) = &route.host {
                 d.host(h.clone());

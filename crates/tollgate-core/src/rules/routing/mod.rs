@@ -14,7 +14,8 @@ pub(crate) fn is_alb_action(o: &Object, route: &Route) -> bool {
     match &route.backend {
         Backend::Service { name, port } => {
             matches!(port, Some(PortRef::Name(p)) if p == "use-annotation")
-                || o.annotation(&format!("alb.ingress.kubernetes.io/actions.{name}")).is_some()
+                || o.annotation(&format!("alb.ingress.kubernetes.io/actions.{name}"))
+                    .is_some()
         }
         _ => false,
     }

@@ -9,14 +9,20 @@ use crate::object::Object;
 
 /// Whether the controller terminates TLS from its own annotations rather than `spec.tls`
 /// (a certificate held by the cloud load balancer). Such Ingresses are not missing TLS.
-pub(crate) fn tls_from_annotations(o: &Object, controller: Option<&Controller>) -> Option<&'static str> {
+pub(crate) fn tls_from_annotations(
+    o: &Object,
+    controller: Option<&Controller>,
+) -> Option<&'static str> {
     match controller? {
         Controller::AwsAlb => o
             .annotation("alb.ingress.kubernetes.io/certificate-arn")
             .map(|_| "alb.ingress.kubernetes.io/certificate-arn"),
-        Controller::Gce => ["ingress.gcp.kubernetes.io/pre-shared-cert", "networking.gke.io/managed-certificates"]
-            .into_iter()
-            .find(|k| o.annotation(k).is_some()),
+        Controller::Gce => [
+            "ingress.gcp.kubernetes.io/pre-shared-cert",
+            "networking.gke.io/managed-certificates",
+        ]
+        .into_iter()
+        .find(|k| o.annotation(k).is_some()),
         _ => None,
     }
 }

@@ -50,7 +50,10 @@ impl Rule for TlsSecretMissing {
                 let problem = match cx.inventory.secret(ns, name) {
                     None => format!("TLS secret `{name}` does not exist in namespace `{ns}`"),
                     Some(s) if s.type_ != "kubernetes.io/tls" => {
-                        format!("secret `{name}` is of type `{}`, not `kubernetes.io/tls`", s.type_)
+                        format!(
+                            "secret `{name}` is of type `{}`, not `kubernetes.io/tls`",
+                            s.type_
+                        )
                     }
                     Some(s) => {
                         let missing: Vec<&str> = ["tls.crt", "tls.key"]
