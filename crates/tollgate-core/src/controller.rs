@@ -153,3 +153,46 @@ pub struct ClassResolution {
 pub const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
 /// The annotation that marks an IngressClass as the cluster default.
 pub const DEFAULT_CLASS_ANNOTATION: &str = "ingressclass.kubernetes.io/is-default-class";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_supported_controller_is_recognised_by_its_ingress_class_controller() {
+        let cases = [
+            ("k8s.io/ingress-nginx", Controller::IngressNginx),
+            ("nginx.org/ingress-controller", Controller::NginxInc),
+            ("traefik.io/ingress-controller", Controller::Traefik),
+            ("haproxy.org/ingress-controller/haproxy", Controller::Haproxy),
+            ("haproxy-ingress.github.io/controller", Controller::Haproxy),
+            ("ingress.k8s.aws/alb", Controller::AwsAlb),
+            ("k8s.io/ingress-gce", Controller::Gce),
+            ("projectcontour.io/ingress-controller", Controller::Contour),
+            ("ingress-controllers.konghq.com/kong", Controller::Kong),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(Controller::from_controller_name(name), expected, "{name}");
+        }
+        assert_eq!(
+            Controller::from_controller_name("example.com/custom"),
+            Controller::Other("example.com/custom".into())
+        );
+    }
+
+    #[test]
+    fn conventional_class_names_hint_at_their_controller_and_others_do_not() {
+        assert_eq!(Controller::from_well_known_class("alb"), Some(Controller::AwsAlb));
+        assert_eq!(Controller::from_well_known_class("gce-internal"), Some(Controller::Gce));
+        assert_eq!(Controller::from_well_known_class("kong"), Some(Controller::Kong));
+        assert_eq!(Controller::from_well_known_class("internal-lb"), None);
+    }
+
+    #[test]
+    fn annotation_prefixes_belong_to_one_controller_each() {
+        let nginx = Controller::IngressNginx.annotation_prefixes();
+        let traefik = Controller::Traefik.annotation_prefixes();
+        assert!(nginx.iter().all(|p| !traefik.contains(p)));
+        assert!(nginx.contains(&"nginx.ingress.kubernetes.io/"));
+    }
+}
