@@ -164,7 +164,10 @@ mod tests {
             ("k8s.io/ingress-nginx", Controller::IngressNginx),
             ("nginx.org/ingress-controller", Controller::NginxInc),
             ("traefik.io/ingress-controller", Controller::Traefik),
-            ("haproxy.org/ingress-controller/haproxy", Controller::Haproxy),
+            (
+                "haproxy.org/ingress-controller/haproxy",
+                Controller::Haproxy,
+            ),
             ("haproxy-ingress.github.io/controller", Controller::Haproxy),
             ("ingress.k8s.aws/alb", Controller::AwsAlb),
             ("k8s.io/ingress-gce", Controller::Gce),
@@ -182,9 +185,18 @@ mod tests {
 
     #[test]
     fn conventional_class_names_hint_at_their_controller_and_others_do_not() {
-        assert_eq!(Controller::from_well_known_class("alb"), Some(Controller::AwsAlb));
-        assert_eq!(Controller::from_well_known_class("gce-internal"), Some(Controller::Gce));
-        assert_eq!(Controller::from_well_known_class("kong"), Some(Controller::Kong));
+        assert_eq!(
+            Controller::from_well_known_class("alb"),
+            Some(Controller::AwsAlb)
+        );
+        assert_eq!(
+            Controller::from_well_known_class("gce-internal"),
+            Some(Controller::Gce)
+        );
+        assert_eq!(
+            Controller::from_well_known_class("kong"),
+            Some(Controller::Kong)
+        );
         assert_eq!(Controller::from_well_known_class("internal-lb"), None);
     }
 
