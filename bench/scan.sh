@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Scan benchmark (DESIGN §6): `tollgate scan` over 10,000 Ingresses with their Services, TLS
+# Secrets and NetworkPolicies must take ≤ 2 s wall time and ≤ 500 MB peak RSS. Compared in the
+# same run with Checkov on the checks both tools have, when Checkov is installed.
+#
+# Usage: bench/scan.sh            (from any directory)
+# Environment:
+#   INGRESSES=10000   Ingresses to generate
+#   FILES=100         files to spread them over
+#   RUNS=3            timed runs of tollgate
+#   CHECKOV=path      Checkov executable (default: `checkov` on PATH, else Checkov is skipped)
+#   CHECKOV_CHECKS=CKV_K8S_153     Checkov checks to run (comma-separated)
+#   CHECKOV_RUNS=1    timed runs of Checkov (it is slow)
+#   SKIP_BUILD=1      use the binaries already in target/release
+# Prints a Markdown table on stdout; progress goes to stderr.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+INGRESSES="${INGRESSES:-10000}"
+FILES="${FILES:-100}"
+RUNS="${RUNS:-3}"
+CHECKOV_RUNS="${CHECKOV_RUNS:-1}"
+# Tollgate `snippet-annotation` ≈ Checkov CKV_K8S_153 ("Prevent All NGINX Ingress annotation
+# snippets"). CKV_K8S_152/154 (Lua or alias inside snippets) map to Tollgate's
+# annotation-injection once it exists; add them here then.
+CHECKOV_CHECKS="${CHECKOV_CHECKS:-CKV_K8S_153}"
+OUT="$ROOT/bench/out"
+TOLLGATE="$ROOT/target/release/tollgate"
+GEN="$ROOT/target/release/gen-manifests"
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "scan.sh: $*"; exit 1; }
+
+# GNU time, for peak RSS.
+if [[ ! -x /usr/bin/time ]]; then
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+        log "installing GNU time (apt-get install time)"
+        apt-get install -y -qq time >&2 || { apt-get update -qq >&2 && apt-get install -y -qq time >&2; }
+    else
+        die "/usr/bin/time (GNU time) is missing: install the \`time\` package"
+    fi
+fi
+
+if [[ "${SKIP_BUILD:-}" != 1 ]]; then
+    log "building release binaries"
+    cargo build --release -q -p tollgate -p tollgate-bench >&2
+fi
+[[ -x "$TOLLGATE" ]] || die "$TOLLGATE not found (build failed?)"
+[[ -x "$GEN" ]] || die "$GEN not found (build failed?)"
+"$TOLLGATE" scan --help >/dev/null 2>&1 || die "this tollgate has no \`scan\` command yet"
+
+mkdir -p "$OUT"
+GEN_SUMMARY="$("$GEN" --ingresses "$INGRESSES" --files "$FILES" --out "$OUT")"
+log "$GEN_SUMMARY"
+OBJECTS="$(sed -n 's/^gen-manifests: \([0-9]*\) objects.*/\1/p' <<<"$GEN_SUMMARY")"
+BYTES="$(cat "$OUT"/manifests-*.yaml | wc -c)"
+
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+
+# Wall seconds and peak RSS (KiB) from a GNU time -v report.
+wall_seconds() {
+    sed -n 's/^.*Elapsed (wall clock) time.*): //p' "$1" |
+        awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.3f\n", s }'
+}
+peak_kib() { sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$1"; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+max() { sort -g | tail -n 1; }
+
+# Runs "$@" RUNS times under GNU time; leaves "$TMP/$name.times" and "$TMP/$name.rss".
+timed() {
+    local name="$1" runs="$2"
+    shift 2
+    : >"$TMP/$name.times"
+    : >"$TMP/$name.rss"
+    for i in $(seq 1 "$runs"); do
+        if ! /usr/bin/time -v -o "$TMP/$name.$i" "$@" >"$TMP/$name.stdout" 2>"$TMP/$name.stderr"; then
+            log "$name run $i failed:"
+            tail -n 20 "$TMP/$name.stderr" >&2
+            tail -n 5 "$TMP/$name.$i" >&2
+            return 1
+        fi
+        local wall rss
+        wall="$(wall_seconds "$TMP/$name.$i")"
+        rss="$(peak_kib "$TMP/$name.$i")"
+        [[ -n "$wall" && -n "$rss" ]] || die "cannot read GNU time's report $TMP/$name.$i"
+        echo "$wall" >>"$TMP/$name.times"
+        echo "$rss" >>"$TMP/$name.rss"
+        log "$name run $i: $(tail -n 1 "$TMP/$name.times") s, $(tail -n 1 "$TMP/$name.rss") KiB"
+    done
+}
+
+log "tollgate scan: $RUNS runs"
+timed tollgate "$RUNS" "$TOLLGATE" scan "$OUT" --format json -o /dev/null --fail-on never
+T_MEDIAN="$(median <"$TMP/tollgate.times")"
+T_MAX="$(max <"$TMP/tollgate.times")"
+T_RSS="$(max <"$TMP/tollgate.rss")"
+
+# One untimed run to a file, for the finding counts.
+"$TOLLGATE" scan "$OUT" --format json -o "$TMP/report.json" --fail-on never >/dev/null 2>&1 || true
+T_FINDINGS="?"
+T_SNIPPETS="?"
+if [[ -s "$TMP/report.json" ]] && command -v jq >/dev/null; then
+    T_FINDINGS="$(jq '.findings | length' "$TMP/report.json")"
+    T_SNIPPETS="$(jq '[.findings[] | select(.rule == "snippet-annotation")] | length' "$TMP/report.json")"
+fi
+
+# Checkov, when installed.
+CHECKOV_BIN="${CHECKOV:-$(command -v checkov || true)}"
+C_LINE=""
+if [[ -n "$CHECKOV_BIN" && -x "$CHECKOV_BIN" ]]; then
+    log "checkov ($CHECKOV_BIN, $CHECKOV_CHECKS): $CHECKOV_RUNS runs"
+    timed checkov "$CHECKOV_RUNS" "$CHECKOV_BIN" -d "$OUT" --framework kubernetes \
+        --check "$CHECKOV_CHECKS" --skip-download --soft-fail -o json
+    C_MEDIAN="$(median <"$TMP/checkov.times")"
+    C_MAX="$(max <"$TMP/checkov.times")"
+    C_RSS="$(max <"$TMP/checkov.rss")"
+    C_FAILED="?"
+    if command -v jq >/dev/null; then
+        # One object for one framework, an array otherwise.
+        C_FAILED="$(jq 'if type == "array" then map(.summary.failed) | add else .summary.failed end' \
+            "$TMP/checkov.stdout" 2>/dev/null || echo "?")"
+    fi
+    C_VERSION="$("$CHECKOV_BIN" --version 2>/dev/null | tail -n 1 || true)"
+    C_LINE="| checkov $C_VERSION ($CHECKOV_CHECKS) | $CHECKOV_RUNS | $C_MEDIAN | $C_MAX | $((C_RSS / 1024)) | $C_FAILED failed checks |"
+else
+    log "checkov not found: skipping the comparison. To include it:"
+    log "  python3 -m venv ~/.venvs/checkov && ~/.venvs/checkov/bin/pip install checkov==3.3.30"
+    log "  CHECKOV=~/.venvs/checkov/bin/checkov bench/scan.sh"
+fi
+
+verdict() { awk -v v="$1" -v lim="$2" 'BEGIN { print (v <= lim) ? "pass" : "FAIL" }'; }
+T_RSS_MB="$((T_RSS / 1024))"
+T_VERSION="$("$TOLLGATE" --version 2>/dev/null | head -n 1 || echo tollgate)"
+
+echo "### Scan benchmark"
+echo
+echo "$INGRESSES Ingresses, $OBJECTS objects, $FILES files, $((BYTES / 1024 / 1024)) MiB ($BYTES bytes);" \
+    "$(nproc) CPUs, $(uname -sr)."
+echo
+echo "| tool | runs | wall median (s) | wall max (s) | peak RSS max (MiB) | findings |"
+echo "|---|---|---|---|---|---|"
+echo "| $T_VERSION (all rules) | $RUNS | $T_MEDIAN | $T_MAX | $T_RSS_MB | $T_FINDINGS ($T_SNIPPETS snippet-annotation) |"
+if [[ -n "$C_LINE" ]]; then echo "$C_LINE"; fi
+echo
+echo "Bars: wall ≤ 2 s: $(verdict "$T_MAX" 2) (max of runs); peak RSS ≤ 500 MB: $(verdict "$((T_RSS * 1024))" 500000000)."
+if [[ -n "$C_LINE" ]]; then
+    echo "Checkov / Tollgate wall time (medians): $(awk -v c="$C_MEDIAN" -v t="$T_MEDIAN" 'BEGIN { printf "%.1f×", (t > 0) ? c / t : 0 }')."
+fi
