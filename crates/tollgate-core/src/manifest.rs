@@ -165,6 +165,60 @@ impl Manifests {
             Err(e) => self.errors.push(e),
         }
     }
+
+    /// Appends another load after this one, renumbering its sources.
+    pub fn append(&mut self, mut other: Manifests) {
+        let shift = self.sources.len();
+        for o in &mut other.objects {
+            if let Some(origin) = &mut o.origin {
+                origin.source += shift;
+            }
+        }
+        self.sources.append(&mut other.sources);
+        self.objects.append(&mut other.objects);
+        self.errors.append(&mut other.errors);
+        self.documents += other.documents;
+    }
+
+    /// Reads many files on `threads` threads. The result is the same, in the same order, as
+    /// reading them one by one; `on_file` is called as each file is done (for progress).
+    #[must_use]
+    pub fn load_parallel(
+        files: &[PathBuf],
+        threads: usize,
+        on_file: &(dyn Fn(&Path) + Sync),
+    ) -> Manifests {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let threads = threads.clamp(1, files.len().max(1));
+        let mut done: Vec<(usize, Manifests)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(file) = files.get(i) else { break };
+                            let mut m = Manifests::default();
+                            m.add_path(file);
+                            on_file(file);
+                            mine.push((i, m));
+                        }
+                        mine
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().expect("a loader thread does not panic"))
+                .collect()
+        });
+        done.sort_by_key(|(i, _)| *i);
+        let mut all = Manifests::default();
+        for (_, m) in done {
+            all.append(m);
+        }
+        all
+    }
 }
 
 fn read_document(
@@ -436,6 +490,44 @@ spec:
         m.add_text("kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [a.yaml]\n".to_owned());
         assert!(m.objects.is_empty());
         assert!(m.errors.is_empty());
+    }
+
+    #[test]
+    fn loading_in_parallel_gives_the_same_result_in_the_same_order() {
+        let dir = std::env::temp_dir().join(format!("tollgate-par-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut files = Vec::new();
+        for i in 0..40 {
+            let path = dir.join(format!("f{i:02}.yaml"));
+            let body = if i % 7 == 3 {
+                "a: [\n".to_owned()
+            } else {
+                format!("apiVersion: v1\nkind: Service\nmetadata: {{name: s{i}, namespace: n}}\n")
+            };
+            std::fs::write(&path, body).unwrap();
+            files.push(path);
+        }
+        let mut serial = Manifests::default();
+        for f in &files {
+            serial.add_path(f);
+        }
+        let seen = std::sync::atomic::AtomicUsize::new(0);
+        let parallel = Manifests::load_parallel(&files, 4, &|_| {
+            seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
+        assert_eq!(seen.into_inner(), files.len());
+        let names = |m: &Manifests| m.objects.iter().map(|o| o.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&parallel), names(&serial));
+        assert_eq!(parallel.errors, serial.errors);
+        assert_eq!(parallel.documents, serial.documents);
+        let origins = |m: &Manifests| {
+            m.objects
+                .iter()
+                .map(|o| m.sources[o.origin.as_ref().unwrap().source].path.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(origins(&parallel), origins(&serial));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -32,16 +32,13 @@ pub fn load(args: &InputArgs, quiet: bool) -> anyhow::Result<Loaded> {
     }
     let (files, mut errors) = manifest::expand_paths(&args.paths);
     let progress = progress_bar(files.len(), quiet);
-    let mut m = Manifests::default();
-    for file in &files {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let mut m = Manifests::load_parallel(&files, threads, &|file| {
         if let Some(pb) = &progress {
             pb.set_message(file.display().to_string());
-        }
-        m.add_path(file);
-        if let Some(pb) = &progress {
             pb.inc(1);
         }
-    }
+    });
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }

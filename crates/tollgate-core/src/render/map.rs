@@ -131,7 +131,15 @@ fn map_route(inv: &Inventory, r: &Route) -> MapRoute {
 /// `{"routes": [...]}` as pretty JSON.
 #[must_use]
 pub fn json(inv: &Inventory) -> String {
-    let doc = serde_json::json!({ "routes": routes(inv) });
+    // Serialized straight from the structs: an intermediate `Value` tree would double the
+    // memory of a large map.
+    #[derive(Serialize)]
+    struct Doc {
+        routes: Vec<MapRoute>,
+    }
+    let doc = Doc {
+        routes: routes(inv),
+    };
     serde_json::to_string_pretty(&doc).expect("routes serialize") + "\n"
 }
 
