@@ -1,5 +1,6 @@
 //! Controller annotations: what a controller will do with the text it is given.
 
+/// `snippet-annotation` (TG401).
 pub mod snippet_annotation;
 
 #[cfg(test)]

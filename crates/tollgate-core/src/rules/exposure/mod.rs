@@ -1,10 +1,16 @@
 //! Exposure: what is reachable, and by which names.
 
+/// `default-backend-catch-all` (TG103).
 pub mod default_backend_catch_all;
+/// `empty-host` (TG102).
 pub mod empty_host;
+/// `host-outside-allowed-domains` (TG106).
 pub mod host_outside_allowed_domains;
+/// `missing-ingress-class` (TG104).
 pub mod missing_ingress_class;
+/// `unknown-ingress-class` (TG105).
 pub mod unknown_ingress_class;
+/// `wildcard-host` (TG101).
 pub mod wildcard_host;
 
 #[cfg(test)]

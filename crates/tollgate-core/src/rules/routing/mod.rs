@@ -1,8 +1,12 @@
 //! Routing: conflicts between routes, and routes to backends that are not there.
 
+/// `backend-port-missing` (TG305).
 pub mod backend_port_missing;
+/// `backend-service-missing` (TG304).
 pub mod backend_service_missing;
+/// `deprecated-ingress-api` (TG308).
 pub mod deprecated_ingress_api;
+/// `duplicate-host-path` (TG301).
 pub mod duplicate_host_path;
 
 use crate::inventory::{Backend, PortRef, Route};

@@ -1,7 +1,10 @@
 //! TLS: whether routes are encrypted, and with which certificate.
 
+/// `tls-host-not-covered` (TG203).
 pub mod tls_host_not_covered;
+/// `tls-missing` (TG201).
 pub mod tls_missing;
+/// `tls-secret-missing` (TG204).
 pub mod tls_secret_missing;
 
 use crate::controller::Controller;
