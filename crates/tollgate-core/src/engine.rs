@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use crate::config::{Config, Suppression, glob_matches};
 use crate::inventory::Inventory;
 use crate::manifest::InputError;
-use crate::object::{Kind, ObjectRef};
+use crate::object::ObjectRef;
 use crate::rules::{Context, Diagnostic, Diagnostics, Rule, RuleMeta, Severity, registry};
 use crate::yaml;
 
@@ -183,10 +183,11 @@ pub fn run(inv: &Inventory, opts: &RunOptions<'_>) -> Outcome {
         .into_iter()
         .map(|(meta, d)| Finding {
             rule: meta,
-            severity: config
+            // A diagnostic's own severity (e.g. `info` for "not in scope") wins over the
+            // configured one, which is about the rule's real findings.
+            severity: d
                 .severity
-                .get(meta.name)
-                .copied()
+                .or_else(|| config.severity.get(meta.name).copied())
                 .unwrap_or(meta.severity),
             object: d.object,
             resource: inv.objects[d.object].object_ref(),
@@ -259,19 +260,17 @@ fn meta_help(meta: &RuleMeta) -> String {
     format!("see `tollgate rules {}`", meta.name)
 }
 
+/// A rule is skipped only when a kind it needs could not be listed at all (a 403): then it
+/// cannot tell anything. Objects merely absent from the files given are the rules' to report,
+/// as "not in scope" at `info`.
 fn missing_scope(inv: &Inventory, meta: &RuleMeta) -> Option<String> {
-    let missing: Vec<Kind> = meta
+    let kind = meta
         .needs
         .iter()
         .copied()
-        .filter(|k| !inv.scope.has(*k))
-        .collect();
-    let first = *missing.first()?;
-    if let Some(reason) = inv.scope.denied.get(&first) {
-        return Some(format!("{first} objects could not be listed: {reason}"));
-    }
-    let names: Vec<&str> = missing.iter().map(|k| k.as_str()).collect();
-    Some(format!("no {} objects in the input", names.join(" or ")))
+        .find(|k| inv.scope.denied.contains_key(k))?;
+    let reason = &inv.scope.denied[&kind];
+    Some(format!("{kind} objects could not be listed: {reason}"))
 }
 
 fn suppression_matches(s: &Suppression, f: &Finding) -> bool {

@@ -23,16 +23,25 @@ use crate::manifest::SourceFile;
 use crate::object::{Kind, Object, Resource, SecretInfo};
 
 /// Which kinds the inventory can speak for.
+///
+/// A cluster listing is *complete*: every object of a listed kind is known (within the listed
+/// namespace, with `-n`), so an absent object does not exist. Files are not: the user may have
+/// given only some of an application's manifests, so an absent object is only known to be
+/// missing when its namespace was given objects of that kind.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     /// Kinds whose objects were read. For a cluster, kinds listed successfully (even if empty).
     pub present: BTreeSet<Kind>,
     /// Kinds that could not be listed, with the reason (e.g. a 403).
     pub denied: BTreeMap<Kind, String>,
+    /// Whether the objects come from a complete listing (a cluster) rather than files.
+    pub complete: bool,
+    /// With `-n`, the only namespace listed.
+    pub namespace: Option<String>,
 }
 
 impl Scope {
-    /// Whether the absence of an object of `kind` means it does not exist.
+    /// Whether any object of `kind` was read (or, for a cluster, the kind was listed).
     #[must_use]
     pub fn has(&self, kind: Kind) -> bool {
         self.present.contains(&kind)
@@ -220,7 +229,7 @@ impl Inventory {
     ) -> Inventory {
         let scope = scope.unwrap_or_else(|| Scope {
             present: objects.iter().map(|o| o.kind).collect(),
-            denied: BTreeMap::new(),
+            ..Scope::default()
         });
         let mut index = HashMap::with_capacity(objects.len());
         let mut by_kind: HashMap<Kind, Vec<usize>> = HashMap::new();
@@ -287,6 +296,26 @@ impl Inventory {
         self.index
             .get(&(kind, namespace.to_owned(), name.to_owned()))
             .map(|&i| &self.objects[i])
+    }
+
+    /// Whether the absence of an object of `kind` in `namespace` means it does not exist, or only
+    /// that it was not among the objects given (see [`Scope`]).
+    #[must_use]
+    pub fn in_scope(&self, kind: Kind, namespace: &str) -> bool {
+        if self.scope.denied.contains_key(&kind) {
+            return false;
+        }
+        if self.scope.complete {
+            let listed_ns = match (&self.scope.namespace, kind.namespaced()) {
+                (Some(only), true) => only == namespace,
+                _ => true,
+            };
+            return self.scope.has(kind) && listed_ns;
+        }
+        if !kind.namespaced() {
+            return self.scope.has(kind);
+        }
+        self.of_kind(kind).any(|(_, o)| o.ns() == namespace)
     }
 
     fn get_index(&self, kind: Kind, namespace: &str, name: &str) -> Option<usize> {
@@ -491,7 +520,7 @@ impl Inventory {
                     .expect("resolved")[port];
                 self.ready_endpoints(ns, name, port)
             }
-            (Backend::Service { .. }, None, _) if self.scope.has(Kind::Service) => Some(0),
+            (Backend::Service { .. }, None, _) if self.in_scope(Kind::Service, ns) => Some(0),
             _ => None,
         };
         let workloads = svc

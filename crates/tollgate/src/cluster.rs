@@ -81,7 +81,11 @@ async fn load_async(args: &InputArgs) -> anyhow::Result<Loaded> {
             .map(|&kind| list_kind(client.clone(), kind, namespace)),
     )
     .await;
-    let mut scope = Scope::default();
+    let mut scope = Scope {
+        complete: true,
+        namespace: namespace.map(str::to_owned),
+        ..Scope::default()
+    };
     let mut objects = Vec::new();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();

@@ -425,24 +425,48 @@ fn annotation_suppressions_apply_unless_strict() {
 }
 
 #[test]
-fn rules_without_their_objects_are_skipped_and_say_so() {
+fn references_outside_the_scanned_files_are_info_not_in_scope() {
     let only_ingress = BAD_PORT.split("---\n").nth(1).unwrap();
     let dir = dir_with(&[("ing.yaml", only_ingress.as_bytes())]);
-    let v = json(&run(&["scan", "ing.yaml", "--format", "json"], dir.path()));
-    let skipped: Vec<&str> = v["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["rule"].as_str().unwrap())
-        .collect();
-    assert!(skipped.contains(&"backend-service-missing"), "{skipped:?}");
-    assert!(
-        !v["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["rule"] == "backend-service-missing")
+    let out = run(
+        &[
+            "scan",
+            "ing.yaml",
+            "--format",
+            "json",
+            "--select",
+            "backend-service-missing",
+        ],
+        dir.path(),
     );
+    // The Service may exist; it was just not given. That fails nothing.
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    let f = &v["findings"][0];
+    assert_eq!(f["rule"], "backend-service-missing");
+    assert_eq!(f["severity"], "info");
+    assert!(
+        f["message"].as_str().unwrap().contains("not in scope"),
+        "{f}"
+    );
+    assert!(v["skipped"].as_array().unwrap().is_empty());
+    // Given the namespace's Services, the same reference is judged for real.
+    let dir = dir_with(&[
+        ("ing.yaml", only_ingress.as_bytes()),
+        ("svc.yaml", b"apiVersion: v1\nkind: Service\nmetadata: {name: other, namespace: shop}\nspec: {ports: [{port: 80}]}\n"),
+    ]);
+    let v = json(&run(
+        &[
+            "scan",
+            ".",
+            "--format",
+            "json",
+            "--select",
+            "backend-service-missing",
+        ],
+        dir.path(),
+    ));
+    assert_eq!(v["findings"][0]["severity"], "high");
 }
 
 #[test]

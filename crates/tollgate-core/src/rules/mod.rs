@@ -202,6 +202,8 @@ pub struct Diagnostic {
     pub help: Option<String>,
     /// The host concerned, for host-glob suppressions.
     pub host: Option<String>,
+    /// A severity for this finding other than the rule's, e.g. `info` for "not in scope".
+    pub severity: Option<Severity>,
 }
 
 /// The diagnostics a rule reports.
@@ -224,6 +226,7 @@ impl Diagnostics {
             message: message.into(),
             help: None,
             host: None,
+            severity: None,
         });
         self.items.last_mut().expect("just pushed")
     }
@@ -245,6 +248,13 @@ impl Diagnostic {
     /// Names the host the finding is about.
     pub fn host(&mut self, host: impl Into<String>) -> &mut Self {
         self.host = Some(host.into());
+        self
+    }
+
+    /// Gives this finding its own severity. Used sparingly: for a reference whose target is
+    /// outside the scanned objects the rule can only say so, at `info`.
+    pub fn severity(&mut self, severity: Severity) -> &mut Self {
+        self.severity = Some(severity);
         self
     }
 }
@@ -290,9 +300,22 @@ macro_rules! declare_rule {
 }
 pub(crate) use declare_rule;
 
+/// The message for a reference whose target is outside the scanned objects: neither found nor
+/// known to be missing.
+pub(crate) fn not_in_scope(kind: Kind, name: &str, namespace: &str) -> String {
+    if namespace.is_empty() {
+        format!("{kind} `{name}` is not in scope: no {kind} objects were among those scanned")
+    } else {
+        format!(
+            "{kind} `{name}` is not in scope: no {kind} of namespace `{namespace}` was among the \
+             objects scanned"
+        )
+    }
+}
+
 /// What rule files import.
 pub(crate) mod prelude {
-    pub(crate) use super::{Context, Diagnostics, Rule, declare_rule};
+    pub(crate) use super::{Context, Diagnostics, Rule, Severity, declare_rule, not_in_scope};
     pub(crate) use crate::inventory::{Backend, PortRef};
     pub(crate) use crate::object::{Kind, Object, Resource};
 }

@@ -6,7 +6,8 @@ declare_rule! {
     /// Flags Ingresses whose `spec.ingressClassName` names an IngressClass that does not exist.
     /// A class named by the legacy `kubernetes.io/ingress.class` annotation is flagged only when
     /// it is not a conventional controller class (`nginx`, `traefik`, `gce`, `alb`, …), since
-    /// controllers match those names without an IngressClass object.
+    /// controllers match those names without an IngressClass object. When no IngressClass is
+    /// among the scanned objects, the finding says "not in scope", at `info`.
     ///
     /// ## Why is this bad?
     /// No controller serves the Ingress: its hosts answer with the controller's 404 or not at all,
@@ -56,6 +57,15 @@ impl Rule for UnknownIngressClass {
                 .of_kind(Kind::IngressClass)
                 .map(|(_, o)| o.name.as_str())
                 .collect();
+            if !cx.inventory.in_scope(Kind::IngressClass, "") {
+                out.report(
+                    entry.object,
+                    pointer,
+                    not_in_scope(Kind::IngressClass, class, ""),
+                )
+                .severity(Severity::Info);
+                continue;
+            }
             out.report(
                 entry.object,
                 pointer,

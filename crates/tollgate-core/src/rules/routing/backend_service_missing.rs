@@ -5,7 +5,9 @@ declare_rule! {
     /// ## What it does
     /// Flags Ingress backends (rule paths and `defaultBackend`) that name a Service which does
     /// not exist in the Ingress's namespace. AWS ALB action backends (`use-annotation`) and
-    /// `resource` backends are not Services and are not flagged.
+    /// `resource` backends are not Services and are not flagged. When no Service of the
+    /// Ingress's namespace is among the scanned files, the Service may simply not have been
+    /// given: the finding then says "not in scope", at `info`.
     ///
     /// ## Why is this bad?
     /// Requests to the route fail with 503. A dangling route is also a takeover risk: whoever
@@ -47,14 +49,25 @@ impl Rule for BackendServiceMissing {
             if route.service.is_some() || is_alb_action(object, route) {
                 continue;
             }
-            let d = out.report(
-                entry.object,
-                format!("{}/service/name", route.backend_pointer),
-                format!(
-                    "Service `{name}` does not exist in namespace `{}`",
-                    object.ns()
-                ),
-            );
+            let pointer = format!("{}/service/name", route.backend_pointer);
+            let d = if cx.inventory.in_scope(Kind::Service, object.ns()) {
+                out.report(
+                    entry.object,
+                    pointer,
+                    format!(
+                        "Service `{name}` does not exist in namespace `{}`",
+                        object.ns()
+                    ),
+                )
+            } else {
+                out.report(
+                    entry.object,
+                    pointer,
+                    not_in_scope(Kind::Service, name, object.ns()),
+                )
+                .severity(Severity::Info)
+                .help("scan the Service's manifests with the Ingress, or scan the cluster")
+            };
             if let Some(h) = &route.host {
                 d.host(h.clone());
             }

@@ -5,7 +5,8 @@ declare_rule! {
     /// Flags `spec.tls[].secretName` references to a Secret that does not exist in the
     /// Ingress's namespace, is not of type `kubernetes.io/tls`, or lacks `tls.crt` or
     /// `tls.key`. An entry without `secretName` is not flagged: some controllers use it to
-    /// select their default certificate on purpose.
+    /// select their default certificate on purpose. A Secret of a namespace none of whose Secrets
+    /// were scanned is reported as "not in scope", at `info`.
     ///
     /// ## Why is this bad?
     /// The controller cannot load the certificate and silently serves its default one (usually
@@ -48,6 +49,11 @@ impl Rule for TlsSecretMissing {
                 let pointer = format!("/spec/tls/{i}/secretName");
                 let ns = object.ns();
                 let problem = match cx.inventory.secret(ns, name) {
+                    None if !cx.inventory.in_scope(Kind::Secret, ns) => {
+                        out.report(entry.object, pointer, not_in_scope(Kind::Secret, name, ns))
+                            .severity(Severity::Info);
+                        continue;
+                    }
                     None => format!("TLS secret `{name}` does not exist in namespace `{ns}`"),
                     Some(s) if s.type_ != "kubernetes.io/tls" => {
                         format!(
