@@ -17,8 +17,11 @@ use crate::object::Kind;
 
 pub mod registry;
 
+pub mod access_control;
 pub mod annotations;
 pub mod exposure;
+pub mod health;
+pub mod network_policy;
 pub mod routing;
 pub mod tls;
 
