@@ -346,12 +346,6 @@ fn sort_key(f: &Finding) -> (String, usize, usize, String, String, &'static str,
     )
 }
 
-/// Whether any finding is at or above `fail_on`.
-#[must_use]
-pub fn fails(findings: &[Finding], fail_on: Option<Severity>) -> bool {
-    fail_on.is_some_and(|t| findings.iter().any(|f| f.severity >= t))
-}
-
 /// Runs one rule alone (for tests and `tollgate rules --check`).
 #[must_use]
 pub fn run_rule(inv: &Inventory, rule: &dyn Rule, config: &Config) -> Vec<Diagnostic> {

@@ -82,6 +82,9 @@ pub struct Summary {
     /// Annotation suppressions refused by strict mode.
     #[serde(skip_serializing_if = "is_zero")]
     pub refused_suppressions: usize,
+    /// With `--baseline-findings`: findings already in the baseline (they do not fail the run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known: Option<usize>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -119,6 +122,13 @@ pub struct ReportFinding {
     /// Index of the source file, for renderers that quote it.
     #[serde(skip)]
     pub source: Option<usize>,
+    /// Whether the finding is in the `--baseline-findings` report: reported, but not failing.
+    #[serde(skip_serializing_if = "is_false")]
+    pub known: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl From<&Finding> for ReportFinding {
@@ -136,6 +146,7 @@ impl From<&Finding> for ReportFinding {
             message: f.message.clone(),
             help: f.help.clone(),
             source: f.location.as_ref().map(|l| l.source),
+            known: false,
         }
     }
 }
@@ -191,6 +202,22 @@ pub struct Report {
 }
 
 impl Report {
+    /// Marks the findings that a baseline already holds, and counts them.
+    pub fn apply_baseline(&mut self, baseline: &crate::baseline::Baseline) {
+        let mut known = 0;
+        for f in &mut self.findings {
+            f.known = baseline.contains(f);
+            known += usize::from(f.known);
+        }
+        self.summary.known = Some(known);
+    }
+
+    /// Whether a finding not in the baseline is at or above `fail_on`.
+    #[must_use]
+    pub fn fails(&self, fail_on: Option<Severity>) -> bool {
+        fail_on.is_some_and(|t| self.findings.iter().any(|f| !f.known && f.severity >= t))
+    }
+
     /// Assembles a report.
     #[must_use]
     pub fn new(
@@ -215,6 +242,7 @@ impl Report {
                 by_severity,
                 suppressed: outcome.suppressed.len(),
                 refused_suppressions: outcome.refused_suppressions,
+                known: None,
             },
             findings: outcome.findings.iter().map(ReportFinding::from).collect(),
             suppressed: outcome

@@ -138,6 +138,10 @@ pub struct ScanArgs {
     /// Judge time-dependent rules (suppression expiry, certificates) as of this instant (RFC 3339)
     #[arg(long, value_name = "TIME")]
     pub at: Option<jiff::Timestamp>,
+
+    /// A previous `--format json` report: its findings are still shown but only new ones fail the run
+    #[arg(long, value_name = "FILE")]
+    pub baseline_findings: Option<std::path::PathBuf>,
 }
 
 /// `--fail-on`: a severity, or never.

@@ -520,3 +520,75 @@ fn completions_are_generated() {
     let out = run(&["generate", "completions", "bash"], dir.path());
     assert!(String::from_utf8_lossy(&out.stdout).contains("tollgate"));
 }
+
+#[test]
+fn a_baseline_keeps_known_findings_from_failing_the_run() {
+    let dir = dir_with(&[("bad.yaml", BAD_PORT.as_bytes())]);
+    let first = run(
+        &[
+            "scan",
+            "bad.yaml",
+            "--format",
+            "json",
+            "-o",
+            "baseline.json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(first.status.code(), Some(1));
+    // Nothing new: the same findings no longer fail, but are still reported as known.
+    let again = run(
+        &[
+            "scan",
+            "bad.yaml",
+            "--format",
+            "json",
+            "--baseline-findings",
+            "baseline.json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(again.status.code(), Some(0));
+    let v = json(&again);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["known"] == true)
+    );
+    assert_eq!(v["summary"]["known"], v["summary"]["findings"]);
+    // A new wildcard host is new, and fails.
+    let worse = BAD_PORT.replace(
+        "    - host: shop.example.com\n",
+        "    - host: shop.example.com\n    - host: \"*.example.com\"\n",
+    );
+    assert_ne!(worse, BAD_PORT);
+    std::fs::write(dir.path().join("bad.yaml"), worse).unwrap();
+    let out = run(
+        &[
+            "scan",
+            "bad.yaml",
+            "--format",
+            "json",
+            "--baseline-findings",
+            "baseline.json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let new: Vec<String> = json(&out)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f.get("known").is_none())
+        .map(|f| f["rule"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(new.contains(&"wildcard-host".to_owned()), "{new:?}");
+    // A file that is not a report is a usage error.
+    let bad = run(
+        &["scan", "bad.yaml", "--baseline-findings", "bad.yaml"],
+        dir.path(),
+    );
+    assert_eq!(bad.status.code(), Some(2));
+}

@@ -76,13 +76,15 @@ pub fn render(report: &Report, sources: &[SourceFile], opts: TextOptions) -> Str
                 (Some(l), Some(c)) => format!("{l}:{c}"),
                 _ => f.path.clone(),
             };
+            let known = if f.known { " (in baseline)" } else { "" };
             let _ = writeln!(
                 out,
-                "  {} {} {}  {}",
+                "  {} {} {}  {}{}",
                 paint.severity(f.severity),
                 paint.bold(f.code),
                 f.rule,
-                f.message
+                f.message,
+                paint.dim(known)
             );
             let _ = writeln!(out, "           {} {at}", paint.dim("at"));
             if !opts.no_snippets

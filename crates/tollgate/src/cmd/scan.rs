@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+use tollgate_core::baseline::Baseline;
 use tollgate_core::engine::{self, RunOptions};
 use tollgate_core::render;
 use tollgate_core::report::Report;
@@ -34,14 +36,21 @@ pub fn run(args: &ScanArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         Some(f) => f.0,
         None => config.fail_on.unwrap_or(Some(Severity::High)),
     };
-    let failed = engine::fails(&outcome.findings, fail_on);
-    let report = Report::new(
+    let mut report = Report::new(
         &outcome,
         &loaded.inventory,
         loaded.documents,
         loaded.errors,
         loaded.warnings,
     );
+    if let Some(path) = &args.baseline_findings {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the baseline {}", path.display()))?;
+        let baseline = Baseline::from_report_json(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        report.apply_baseline(&baseline);
+    }
+    let failed = report.fails(fail_on);
     let text = match args.format {
         ScanFormat::Table => render::text::render(
             &report,
