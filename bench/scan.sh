@@ -146,6 +146,26 @@ echo "| $T_VERSION (all rules) | $RUNS | $T_MEDIAN | $T_MAX | $T_RSS_MB | $T_FIN
 if [[ -n "$C_LINE" ]]; then echo "$C_LINE"; fi
 echo
 echo "Bars: wall ≤ 2 s: $(verdict "$T_MAX" 2) (max of runs); peak RSS ≤ 500 MB: $(verdict "$((T_RSS * 1024))" 500000000)."
+if [[ -n "$C_LINE" && -s "$TMP/report.json" ]]; then
+    # Agreement per object: the Ingresses each tool flags for snippets.
+    python3 - "$TMP/report.json" "$TMP/checkov.stdout" <<'PY' || true
+import json, sys
+tg = json.load(open(sys.argv[1]))
+ours = {f"{f['resource'].get('namespace', '')}/{f['resource']['name']}"
+        for f in tg["findings"] if f["rule"] == "snippet-annotation"}
+ck = json.load(open(sys.argv[2]))
+theirs = set()
+for run in (ck if isinstance(ck, list) else [ck]):
+    for c in run.get("results", {}).get("failed_checks", []):
+        kind, _, rest = c["resource"].partition(".")
+        ns, _, name = rest.partition(".")
+        if kind == "Ingress":
+            theirs.add(f"{ns}/{name}")
+both = ours & theirs
+print(f"Agreement on snippet Ingresses: {len(both)} flagged by both, "
+      f"{len(ours - theirs)} by Tollgate only, {len(theirs - ours)} by Checkov only.")
+PY
+fi
 if [[ -n "$C_LINE" ]]; then
     echo "Checkov / Tollgate wall time (medians): $(awk -v c="$C_MEDIAN" -v t="$T_MEDIAN" 'BEGIN { printf "%.1f×", (t > 0) ? c / t : 0 }')."
 fi
