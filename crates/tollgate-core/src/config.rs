@@ -11,6 +11,14 @@
 //! severity: {wildcard-host: critical}
 //! allowedDomains: [example.com]   # host-outside-allowed-domains
 //! strict: false                   # true: refuse `tollgate.io/ignore` annotations
+//! # access control (TG501-TG506); every key is optional
+//! sensitivePaths: [/admin, /metrics]           # replaces the default list (below)
+//! authExemptPaths: [/.well-known/, /healthz]   # replaces the default list (below)
+//! authRequiredHosts: ["*.internal.example.com"] # every path of these hosts needs auth
+//! publicHosts: [status.internal.example.com]   # exceptions to authRequiredHosts
+//! trustedCidrs: ["2001:db8::/28"]              # broad ranges an allow-list may hold
+//! rateLimitedPaths: [/login, /api/token]       # replaces the default list (below)
+//! wafRequiredHosts: ["*.shop.example.com"]     # missing-waf reports only these hosts
 //! suppressions:
 //!   - rule: tls-missing
 //!     namespace: shop
@@ -18,8 +26,41 @@
 //!     reason: TLS terminates at the cloud load balancer
 //!     expires: 2027-01-31
 //! ```
+//!
+//! ## Access-control options
+//!
+//! Paths are prefixes matched segment by segment and without regard to ASCII case: `/admin`
+//! covers `/admin`, `/admin/` and `/Admin/users` but not `/administrator`; a trailing `/` changes
+//! nothing, and `*` in an entry matches within one segment (`/api/*/admin`). Hosts are
+//! shell-style globs (`*.example.com`, `*` for every host, including rules without a host).
+//!
+//! - `sensitivePaths`: paths that must be protected whatever host serves them
+//!   (`public-route-without-auth`, `sensitive-path-without-allowlist`, `missing-rate-limit`).
+//!   Default: [`DEFAULT_SENSITIVE_PATHS`]. Setting the key replaces the default list.
+//! - `authExemptPaths`: paths meant for anyone, carved out of `sensitivePaths` and of
+//!   `authRequiredHosts`: ACME HTTP-01 challenges and `security.txt` under `/.well-known/`,
+//!   health endpoints that external monitors call, and oauth2-proxy's own `/oauth2/` sign-in
+//!   endpoints (which must be reachable to log in). Default: [`DEFAULT_AUTH_EXEMPT_PATHS`].
+//! - `authRequiredHosts`: hosts of which every path needs authentication or an allow-list.
+//!   Default: none, so that only sensitive paths do; a host that is internal by design (say
+//!   `*.internal.example.com`) belongs here.
+//! - `publicHosts`: hosts that are public on purpose, exceptions to `authRequiredHosts`
+//!   (`authRequiredHosts: ["*"]` with `publicHosts: [www.example.com]`). Sensitive paths on a
+//!   public host still need protection. Default: none.
+//! - `trustedCidrs`: networks an IP allow-list may contain however broad they are. Without it,
+//!   `allowlist-too-broad` reports any IPv4 range broader than /8, any IPv6 range broader than
+//!   /32 outside `fc00::/7`, and `0.0.0.0/0` or `::/0`. An entry that is not a valid CIDR (or
+//!   bare address) is a config error. Default: none.
+//! - `rateLimitedPaths`: login and token endpoints that need a rate limit (`missing-rate-limit`,
+//!   which also judges `sensitivePaths`). Default: [`DEFAULT_RATE_LIMITED_PATHS`].
+//! - `wafRequiredHosts`: hosts that must be behind a WAF the controller applies
+//!   (`missing-waf`). Default: none, and the rule reports nothing: most estates put their WAF
+//!   in front of the cluster (a CDN or cloud load balancer), where Tollgate cannot see it.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
 
 use serde::Deserialize;
 
@@ -29,10 +70,184 @@ use crate::rules::registry;
 use crate::yaml::{self, DocumentText};
 
 /// Options that rules read.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RuleOptions {
     /// Domains hosts must be under (`example.com` allows `example.com` and `*.example.com`).
     pub allowed_domains: Vec<String>,
+    /// Path prefixes that must be protected on any host (`sensitivePaths`).
+    pub sensitive_paths: Vec<String>,
+    /// Path prefixes meant for anyone, carved out of the other access-control options
+    /// (`authExemptPaths`).
+    pub auth_exempt_paths: Vec<String>,
+    /// Host globs of which every path needs authentication or an allow-list
+    /// (`authRequiredHosts`).
+    pub auth_required_hosts: Vec<String>,
+    /// Host globs that are public on purpose: exceptions to `auth_required_hosts`
+    /// (`publicHosts`).
+    pub public_hosts: Vec<String>,
+    /// Networks an IP allow-list may contain however broad they are (`trustedCidrs`).
+    pub trusted_cidrs: Vec<Cidr>,
+    /// Login and token path prefixes that need a rate limit (`rateLimitedPaths`).
+    pub rate_limited_paths: Vec<String>,
+    /// Host globs that must be behind a WAF the controller applies (`wafRequiredHosts`).
+    pub waf_required_hosts: Vec<String>,
+}
+
+/// Paths that count as sensitive when the config does not say: administration consoles,
+/// framework management endpoints, metrics and debug handlers.
+pub const DEFAULT_SENSITIVE_PATHS: &[&str] = &[
+    "/admin",
+    "/administrator",
+    "/wp-admin",
+    "/phpmyadmin",
+    "/console",
+    "/manage",
+    "/management",
+    "/internal",
+    "/actuator",
+    "/jolokia",
+    "/metrics",
+    "/debug",
+    "/server-status",
+];
+
+/// Paths meant for anyone when the config does not say: ACME challenges and `security.txt`,
+/// health endpoints, Spring Boot's health endpoint, and oauth2-proxy's sign-in endpoints.
+pub const DEFAULT_AUTH_EXEMPT_PATHS: &[&str] = &[
+    "/.well-known/",
+    "/healthz",
+    "/readyz",
+    "/livez",
+    "/actuator/health",
+    "/oauth2/",
+];
+
+/// Login and token endpoints that need a rate limit when the config does not say.
+pub const DEFAULT_RATE_LIMITED_PATHS: &[&str] = &[
+    "/login",
+    "/signin",
+    "/sign-in",
+    "/auth",
+    "/oauth",
+    "/oauth2",
+    "/token",
+    "/api/login",
+    "/api/auth",
+    "/api/token",
+];
+
+fn owned(list: &[&str]) -> Vec<String> {
+    list.iter().map(|&s| s.to_owned()).collect()
+}
+
+impl Default for RuleOptions {
+    fn default() -> Self {
+        RuleOptions {
+            allowed_domains: Vec::new(),
+            sensitive_paths: owned(DEFAULT_SENSITIVE_PATHS),
+            auth_exempt_paths: owned(DEFAULT_AUTH_EXEMPT_PATHS),
+            auth_required_hosts: Vec::new(),
+            public_hosts: Vec::new(),
+            trusted_cidrs: Vec::new(),
+            rate_limited_paths: owned(DEFAULT_RATE_LIMITED_PATHS),
+            waf_required_hosts: Vec::new(),
+        }
+    }
+}
+
+/// An IP network: `10.0.0.0/8`, `2001:db8::/32`, or a bare address (a /32 or /128). Host bits
+/// are cleared, as nginx does (`10.0.0.1/8` is `10.0.0.0/8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Cidr {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// The network address.
+    #[must_use]
+    pub fn network(&self) -> IpAddr {
+        self.network
+    }
+
+    /// The prefix length.
+    #[must_use]
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
+    /// Whether every address of `other` is in this network (both of one family).
+    #[must_use]
+    pub fn contains(&self, other: &Cidr) -> bool {
+        if self.prefix > other.prefix {
+            return false;
+        }
+        match (self.network, other.network) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => mask_v4(u32::from(b), self.prefix) == u32::from(a),
+            (IpAddr::V6(a), IpAddr::V6(b)) => mask_v6(u128::from(b), self.prefix) == u128::from(a),
+            _ => false,
+        }
+    }
+
+    /// Whether this is every address of its family: `0.0.0.0/0` or `::/0`.
+    #[must_use]
+    pub fn is_everything(&self) -> bool {
+        self.prefix == 0
+    }
+}
+
+fn mask_v4(addr: u32, prefix: u8) -> u32 {
+    if prefix == 0 {
+        0
+    } else {
+        addr & (u32::MAX << (32 - u32::from(prefix)))
+    }
+}
+
+fn mask_v6(addr: u128, prefix: u8) -> u128 {
+    if prefix == 0 {
+        0
+    } else {
+        addr & (u128::MAX << (128 - u32::from(prefix)))
+    }
+}
+
+impl FromStr for Cidr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("`{s}` is not a CIDR: `{addr}` is not an IP address"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => match p.parse::<u8>() {
+                Ok(n) if n <= max && !p.starts_with('+') => n,
+                _ => {
+                    return Err(format!(
+                        "`{s}` is not a CIDR: the prefix length must be 0 to {max}"
+                    ));
+                }
+            },
+        };
+        let network = match addr {
+            IpAddr::V4(a) => IpAddr::V4(mask_v4(u32::from(a), prefix).into()),
+            IpAddr::V6(a) => IpAddr::V6(mask_v6(u128::from(a), prefix).into()),
+        };
+        Ok(Cidr { network, prefix })
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
 }
 
 /// A suppression from the config file.
@@ -89,6 +304,17 @@ struct RawConfig {
     allowed_domains: Vec<String>,
     #[serde(default)]
     strict: bool,
+    sensitive_paths: Option<Vec<String>>,
+    auth_exempt_paths: Option<Vec<String>>,
+    #[serde(default)]
+    auth_required_hosts: Vec<String>,
+    #[serde(default)]
+    public_hosts: Vec<String>,
+    #[serde(default)]
+    trusted_cidrs: Vec<String>,
+    rate_limited_paths: Option<Vec<String>>,
+    #[serde(default)]
+    waf_required_hosts: Vec<String>,
     #[serde(default)]
     suppressions: Vec<RawSuppression>,
 }
@@ -212,6 +438,58 @@ impl Config {
                 line: yaml::locate(doc, &[base.as_str()])[0].map(|p| p.line),
             });
         }
+        let mut paths = |field: &str, given: &Option<Vec<String>>, default: &[&str]| {
+            let Some(list) = given else {
+                return owned(default);
+            };
+            for (i, p) in list.iter().enumerate() {
+                if !p.starts_with('/') {
+                    errors.push(at(
+                        &format!("/{field}/{i}"),
+                        format!("`{p}` is not a path: paths start with `/`"),
+                    ));
+                }
+            }
+            list.clone()
+        };
+        let sensitive_paths = paths(
+            "sensitivePaths",
+            &raw.sensitive_paths,
+            DEFAULT_SENSITIVE_PATHS,
+        );
+        let auth_exempt_paths = paths(
+            "authExemptPaths",
+            &raw.auth_exempt_paths,
+            DEFAULT_AUTH_EXEMPT_PATHS,
+        );
+        let rate_limited_paths = paths(
+            "rateLimitedPaths",
+            &raw.rate_limited_paths,
+            DEFAULT_RATE_LIMITED_PATHS,
+        );
+        let mut hosts = |field: &str, list: &[String]| {
+            for (i, h) in list.iter().enumerate() {
+                if h.trim().is_empty() {
+                    errors.push(at(
+                        &format!("/{field}/{i}"),
+                        "a host glob cannot be empty (`*` matches every host)".to_owned(),
+                    ));
+                }
+            }
+            list.iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        };
+        let auth_required_hosts = hosts("authRequiredHosts", &raw.auth_required_hosts);
+        let public_hosts = hosts("publicHosts", &raw.public_hosts);
+        let waf_required_hosts = hosts("wafRequiredHosts", &raw.waf_required_hosts);
+        let mut trusted_cidrs = Vec::new();
+        for (i, c) in raw.trusted_cidrs.iter().enumerate() {
+            match c.parse::<Cidr>() {
+                Ok(c) => trusted_cidrs.push(c),
+                Err(e) => errors.push(at(&format!("/trustedCidrs/{i}"), e)),
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -225,6 +503,13 @@ impl Config {
             suppressions,
             options: RuleOptions {
                 allowed_domains: raw.allowed_domains,
+                sensitive_paths,
+                auth_exempt_paths,
+                auth_required_hosts,
+                public_hosts,
+                trusted_cidrs,
+                rate_limited_paths,
+                waf_required_hosts,
             },
         })
     }
@@ -295,6 +580,80 @@ mod tests {
             errs[0].message.contains("unknown field `failon`"),
             "{errs:?}"
         );
+    }
+
+    #[test]
+    fn access_control_options_have_documented_defaults() {
+        let c = Config::parse("c.yaml", "select: [all]\n").unwrap();
+        let o = &c.options;
+        assert!(o.sensitive_paths.iter().any(|p| p == "/admin"));
+        assert!(o.auth_exempt_paths.iter().any(|p| p == "/.well-known/"));
+        assert!(o.rate_limited_paths.iter().any(|p| p == "/login"));
+        assert!(o.auth_required_hosts.is_empty() && o.public_hosts.is_empty());
+        assert!(o.trusted_cidrs.is_empty() && o.waf_required_hosts.is_empty());
+        assert_eq!(
+            Config::default().options.sensitive_paths,
+            o.sensitive_paths,
+            "no config file means the same defaults"
+        );
+    }
+
+    #[test]
+    fn access_control_options_replace_the_defaults() {
+        let c = Config::parse(
+            "c.yaml",
+            "sensitivePaths: [/ops]\nauthExemptPaths: []\nauthRequiredHosts: [\"*.Internal.example.com\"]\npublicHosts: [status.internal.example.com]\ntrustedCidrs: [100.64.0.0/10, \"2001:db8::/16\", 10.1.2.3]\nrateLimitedPaths: [/api/session]\nwafRequiredHosts: [\"*\"]\n",
+        )
+        .unwrap();
+        let o = &c.options;
+        assert_eq!(o.sensitive_paths, ["/ops"]);
+        assert!(o.auth_exempt_paths.is_empty());
+        assert_eq!(o.auth_required_hosts, ["*.internal.example.com"]);
+        assert_eq!(o.public_hosts, ["status.internal.example.com"]);
+        let cidrs: Vec<String> = o.trusted_cidrs.iter().map(ToString::to_string).collect();
+        assert_eq!(cidrs, ["100.64.0.0/10", "2001::/16", "10.1.2.3/32"]);
+        assert_eq!(o.rate_limited_paths, ["/api/session"]);
+        assert_eq!(o.waf_required_hosts, ["*"]);
+    }
+
+    #[test]
+    fn invalid_cidrs_and_paths_are_errors_at_their_line() {
+        let errs = Config::parse(
+            "c.yaml",
+            "trustedCidrs:\n  - 10.0.0.0/8\n  - 10.0.0.0/33\n  - corp-vpn\nsensitivePaths: [admin]\npublicHosts: [\"\"]\n",
+        )
+        .unwrap_err();
+        let lines: Vec<_> = errs.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [Some(5), Some(6), Some(3), Some(4)], "{errs:?}");
+        assert!(errs[0].message.contains("start with `/`"), "{errs:?}");
+        assert!(errs[2].message.contains("0 to 32"), "{errs:?}");
+        assert!(errs[3].message.contains("not an IP address"), "{errs:?}");
+    }
+
+    #[test]
+    fn cidrs_parse_by_hand_and_contain_their_subnets() {
+        let c = |s: &str| s.parse::<Cidr>().unwrap();
+        assert_eq!(c("10.1.2.3/8"), c("10.0.0.0/8"), "host bits are cleared");
+        assert_eq!(c("192.0.2.7").prefix(), 32);
+        assert_eq!(c("2001:db8::1").prefix(), 128);
+        assert!(c("0.0.0.0/0").is_everything() && c("::/0").is_everything());
+        assert!(c("10.0.0.0/8").contains(&c("10.20.0.0/16")));
+        assert!(!c("10.20.0.0/16").contains(&c("10.0.0.0/8")));
+        assert!(!c("10.0.0.0/8").contains(&c("11.0.0.0/16")));
+        assert!(c("0.0.0.0/0").contains(&c("203.0.113.0/24")));
+        assert!(!c("0.0.0.0/0").contains(&c("::/0")), "families do not mix");
+        assert!(c("fc00::/7").contains(&c("fd12:3456::/48")));
+        for bad in [
+            "10.0.0.0/",
+            "10.0.0.0/-1",
+            "10.0.0.0/+8",
+            "::/129",
+            "10.0.0/8",
+            "",
+            "a/8",
+        ] {
+            assert!(bad.parse::<Cidr>().is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -130,14 +130,21 @@ pub enum Backend {
 }
 
 /// Whether a piece of access control is in force on a route.
+///
+/// `Unknown` is never a polite `No`: rules report a missing control only when it is known to
+/// be missing, so anything Tollgate cannot see (another object kind, a controller it does not
+/// model, a middleware it cannot read) stays `Unknown`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "state", content = "detail")]
 pub enum Control {
-    /// In force, with a short description (`basic`, `10.0.0.0/8`, `10 rps`).
+    /// In force, with a short description (`basic`, `10.0.0.0/8`, `10 rps`). A description
+    /// ending in `(assumed)` was inferred from a name, not read from the configuration.
     Yes(String),
-    /// Not configured for this controller.
+    /// Known not to be configured: the controller's annotations (and settings in scope) are
+    /// read and none provides it.
     No,
-    /// The controller is not one whose annotations Tollgate models, or none is known.
+    /// Cannot be told from the objects in scope: the controller is not one whose annotations
+    /// Tollgate models, none is known, or the control lives in an object Tollgate does not read.
     Unknown,
 }
 
@@ -153,7 +160,9 @@ impl Control {
     }
 }
 
-/// The access posture of a route, from the annotations its controller reads.
+/// The access posture of a route, from the annotations its controller reads and, for
+/// ingress-nginx, the controller ConfigMap's route-wide settings (see `posture` in this module
+/// for what is recognised per controller).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Posture {
     /// Authentication (basic/digest, external auth, client certificates).
@@ -284,8 +293,9 @@ impl Inventory {
             let class = inv.resolve_class(object);
             inv.ingresses.push(IngressEntry { object, class });
         }
+        let nginx = NginxControllers::find(&inv);
         inv.routes = (0..inv.ingresses.len())
-            .flat_map(|i| inv.routes_of(i))
+            .flat_map(|i| inv.routes_of(i, &nginx))
             .collect();
         inv
     }
@@ -432,14 +442,14 @@ impl Inventory {
         }
     }
 
-    fn routes_of(&self, entry_index: usize) -> Vec<Route> {
+    fn routes_of(&self, entry_index: usize, nginx: &NginxControllers) -> Vec<Route> {
         let entry = &self.ingresses[entry_index];
         let (object, ing) = self.ingress(entry);
         let Some(spec) = ing.spec.as_ref() else {
             return Vec::new();
         };
         let ns = object.ns();
-        let posture = posture(object, entry.class.controller.as_ref());
+        let posture = posture(self, entry, nginx);
         let mut routes = Vec::new();
         if let Some(backend) = &spec.default_backend {
             routes.push(self.route(
@@ -523,10 +533,18 @@ impl Inventory {
             (Backend::Service { .. }, None, _) if self.in_scope(Kind::Service, ns) => Some(0),
             _ => None,
         };
-        let workloads = svc
+        let mut workloads = svc
             .map(|s| self.selected_workloads(ns, s))
             .unwrap_or_default();
-        let network_policies = self.policies_for(ns, &workloads);
+        let mut network_policies = self.policies_for(ns, &workloads);
+        // Files list objects in input order, a cluster by name: sort so a route reads the same
+        // whatever the source.
+        let by_name = |&i: &usize| {
+            let o = &self.objects[i];
+            (o.kind, o.ns().to_owned(), o.name.clone())
+        };
+        workloads.sort_by_key(by_name);
+        network_policies.sort_by_key(by_name);
         let tls_secret = host
             .as_deref()
             .and_then(|h| self.tls_secret_for(ingress, h));
@@ -673,10 +691,12 @@ pub fn find_service_port(service: &Service, port: &PortRef) -> Option<usize> {
 
 /// Whether a NetworkPolicy restricts ingress traffic (`policyTypes` absent counts as Ingress).
 fn governs_ingress(np: &NetworkPolicy) -> bool {
+    // The API server treats an absent or empty `policyTypes` as `[Ingress]` (plus Egress when
+    // there are egress rules).
     np.spec
         .as_ref()
         .and_then(|s| s.policy_types.as_ref())
-        .is_none_or(|types| types.iter().any(|t| t == "Ingress"))
+        .is_none_or(|types| types.is_empty() || types.iter().any(|t| t == "Ingress"))
 }
 
 /// The labels of the pods an object runs (its pod template, or a Pod's own labels).
@@ -736,51 +756,163 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
 }
 
 const NGINX: &str = "nginx.ingress.kubernetes.io/";
+const ALB: &str = "alb.ingress.kubernetes.io/";
+/// The Traefik annotation that attaches Middlewares to the routers of an Ingress.
+const TRAEFIK_MIDDLEWARES: &str = "traefik.ingress.kubernetes.io/router.middlewares";
 
-/// Reads the access posture from the annotations of the route's controller. Only ingress-nginx
-/// is modelled so far; other controllers answer "unknown" rather than a wrong "no".
-fn posture(o: &Object, controller: Option<&Controller>) -> Posture {
-    if controller != Some(&Controller::IngressNginx) {
-        return Posture {
+/// Go's `strconv.ParseBool`, which ingress-nginx uses for its boolean annotations and settings:
+/// anything else is an error there, and the annotation's default applies.
+#[must_use]
+pub(crate) fn go_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+impl Posture {
+    /// Nothing can be told.
+    fn unknown() -> Posture {
+        Posture {
             auth: Control::Unknown,
             allowlist: Control::Unknown,
             rate_limit: Control::Unknown,
             waf: Control::Unknown,
-        };
+        }
     }
+}
+
+/// The access posture of an Ingress's routes, per controller:
+///
+/// - **ingress-nginx**: auth from `auth-type` (basic, digest), `auth-url` (external auth, e.g.
+///   oauth2-proxy's `/oauth2/auth`), `auth-tls-secret` with `auth-tls-verify-client` `on` (its
+///   default) or `optional`, or the controller ConfigMap's `global-auth-url` unless the Ingress
+///   says `enable-global-auth: "false"`; allow-list from `allowlist-source-range` (or the legacy
+///   `whitelist-source-range`) or the ConfigMap's `whitelist-source-range`; rate limit from
+///   `limit-rps`, `limit-rpm`, `limit-connections`, `global-rate-limit`; WAF from
+///   `enable-modsecurity` (annotation, or the ConfigMap's, unless the annotation turns it off).
+///   A canary Ingress takes these from its main Ingress, so its own say nothing (unknown).
+///   When the controller's ConfigMap is not among the objects, its defaults are assumed (no
+///   global auth, allow-list or WAF); when several candidate ConfigMaps disagree and none can
+///   be tied to the Ingress's controller, the controller-wide parts are unknown.
+/// - **Traefik**: Middlewares named in `router.middlewares`. Middleware objects are not read,
+///   so a middleware counts by its name, marked `(assumed)`: `auth`, `sso`, `oidc`, `jwt`,
+///   `basic`, `digest`, `forward` (not `forwarded`) → auth; `allowlist`/`whitelist` → allow-list;
+///   `ratelimit`/`rate-limit`/`throttle` → rate limit; `waf`/`coraza`/`modsec` → WAF. A name
+///   that says nothing (a chain, say) makes the controls it could provide unknown; names of
+///   plainly other middlewares (redirects, headers, compression, prefixes) do not. Middlewares
+///   attached to an entry point in Traefik's static configuration are not visible.
+/// - **AWS Load Balancer Controller**: auth from `auth-type: cognito|oidc`; allow-list from
+///   `inbound-cidrs`, or the `internal` scheme (the default: reachable from the VPC only);
+///   WAF from `wafv2-acl-arn` or `waf-acl-id`; no rate limit without a WAF (a WAF may hold
+///   rate-based rules: unknown). `security-groups`, IngressClassParams, and Ingress groups
+///   (whose load-balancer settings may come from another member) make the load-balancer-level
+///   controls unknown.
+/// - **GKE** (IAP and Cloud Armor live in `BackendConfig` objects) and every other controller:
+///   unknown.
+fn posture(inv: &Inventory, entry: &IngressEntry, nginx: &NginxControllers) -> Posture {
+    let o = &inv.objects[entry.object];
+    match entry.class.controller.as_ref() {
+        Some(Controller::IngressNginx) => nginx_posture(o, &nginx.settings_for(inv, entry)),
+        Some(Controller::Traefik) => traefik_posture(o),
+        Some(Controller::AwsAlb) => {
+            let class_params = entry.class.ingress_class.is_some_and(|i| {
+                matches!(&inv.objects[i].resource, Resource::IngressClass(c)
+                    if c.spec.as_ref().is_some_and(|s| s.parameters.is_some()))
+            });
+            alb_posture(o, class_params)
+        }
+        _ => Posture::unknown(),
+    }
+}
+
+fn nginx_posture(o: &Object, settings: &NginxSettings<'_>) -> Posture {
     let a = |k: &str| {
         o.annotation(&format!("{NGINX}{k}"))
             .filter(|v| !v.trim().is_empty())
     };
+    // A canary Ingress inherits every other annotation from the main Ingress of its host and
+    // path, so its own annotations do not tell its posture.
+    if a("canary").and_then(go_bool) == Some(true) {
+        return Posture::unknown();
+    }
+    // `Err` when the controller-wide settings cannot be known.
+    let setting = |k: &str| match settings {
+        NginxSettings::Known(Some(data)) => Ok(data
+            .get(k)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())),
+        NginxSettings::Known(None) => Ok(None),
+        NginxSettings::Unknown => Err(()),
+    };
+    // `auth-tls-verify-client` defaults to `on` once `auth-tls-secret` is set; `optional` lets
+    // clients without a certificate through for the backend to judge, `optional_no_ca` and
+    // `off` verify nothing.
+    let client_cert = a("auth-tls-secret").and_then(|_| match a("auth-tls-verify-client") {
+        None | Some("on") => Some("client-cert"),
+        Some("optional") => Some("client-cert (optional)"),
+        Some(_) => None,
+    });
+    let global_auth_enabled = a("enable-global-auth").and_then(go_bool) != Some(false);
     let auth = if let Some(t) = a("auth-type") {
         Control::Yes(t.to_owned())
     } else if a("auth-url").is_some() {
         Control::Yes("external".into())
-    } else if a("auth-tls-verify-client").is_some_and(|v| v == "on" || v == "optional") {
-        Control::Yes("client-cert".into())
-    } else {
+    } else if let Some(c) = client_cert {
+        Control::Yes(c.into())
+    } else if !global_auth_enabled {
         Control::No
+    } else {
+        match setting("global-auth-url") {
+            Ok(Some(_)) => Control::Yes("global auth-url".into()),
+            Ok(None) => Control::No,
+            Err(()) => Control::Unknown,
+        }
     };
-    let allowlist = a("allowlist-source-range")
-        .or_else(|| a("whitelist-source-range"))
-        .map_or(Control::No, |v| Control::Yes(v.to_owned()));
+    let allowlist = match a("allowlist-source-range").or_else(|| a("whitelist-source-range")) {
+        Some(v) => Control::Yes(v.to_owned()),
+        None => match setting("whitelist-source-range") {
+            Ok(Some(v)) => Control::Yes(format!("{v} (global)")),
+            Ok(None) => Control::No,
+            Err(()) => Control::Unknown,
+        },
+    };
     let rate_limit = if let Some(v) = a("limit-rps") {
         Control::Yes(format!("{v} rps"))
     } else if let Some(v) = a("limit-rpm") {
         Control::Yes(format!("{v} rpm"))
     } else if let Some(v) = a("limit-connections") {
         Control::Yes(format!("{v} conn"))
+    } else if let Some(v) = a("global-rate-limit") {
+        let window = a("global-rate-limit-window").unwrap_or("?");
+        Control::Yes(format!("{v} per {window} (global)"))
     } else {
         Control::No
     };
-    let waf = if a("enable-modsecurity") == Some("true") {
-        if a("enable-owasp-core-rules") == Some("true") {
-            Control::Yes("modsecurity+crs".into())
-        } else {
-            Control::Yes("modsecurity".into())
-        }
-    } else {
-        Control::No
+    let owasp = |global: bool| {
+        a("enable-owasp-core-rules").and_then(go_bool) == Some(true)
+            || global
+                && setting("enable-owasp-modsecurity-crs")
+                    .ok()
+                    .flatten()
+                    .and_then(go_bool)
+                    == Some(true)
+    };
+    let waf = match a("enable-modsecurity").and_then(go_bool) {
+        Some(true) if owasp(false) => Control::Yes("modsecurity+crs".into()),
+        Some(true) => Control::Yes("modsecurity".into()),
+        // The annotation turns a ConfigMap-wide ModSecurity off for this Ingress.
+        Some(false) => Control::No,
+        None => match setting("enable-modsecurity") {
+            Ok(Some(v)) if go_bool(v) == Some(true) => Control::Yes(if owasp(true) {
+                "modsecurity+crs (global)".into()
+            } else {
+                "modsecurity (global)".into()
+            }),
+            Ok(_) => Control::No,
+            Err(()) => Control::Unknown,
+        },
     };
     Posture {
         auth,
@@ -788,6 +920,294 @@ fn posture(o: &Object, controller: Option<&Controller>) -> Posture {
         rate_limit,
         waf,
     }
+}
+
+/// What a Traefik Middleware's name suggests it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MiddlewareKind {
+    Auth,
+    Allowlist,
+    RateLimit,
+    Waf,
+    /// Plainly something else (a redirect, headers, compression, a path prefix).
+    Other,
+    /// The name says nothing (a chain, or a name of the author's own).
+    Unrecognised,
+}
+
+fn middleware_kind(name: &str) -> MiddlewareKind {
+    let n = name.split('@').next().unwrap_or(name).to_ascii_lowercase();
+    let any = |words: &[&str]| words.iter().any(|w| n.contains(w));
+    if any(&["allowlist", "whitelist", "ipallow", "ip-allow"]) {
+        MiddlewareKind::Allowlist
+    } else if any(&["ratelimit", "rate-limit", "rate_limit", "throttle"]) {
+        MiddlewareKind::RateLimit
+    } else if any(&["auth", "sso", "oidc", "jwt", "basic", "digest"])
+        || n.contains("forward") && !n.contains("forwarded")
+    {
+        MiddlewareKind::Auth
+    } else if any(&["waf", "coraza", "modsec"]) {
+        MiddlewareKind::Waf
+    } else if any(&[
+        "redirect", "https", "header", "compress", "gzip", "strip", "prefix", "replace", "retry",
+        "buffer", "circuit", "inflight", "error", "cors",
+    ]) {
+        MiddlewareKind::Other
+    } else {
+        MiddlewareKind::Unrecognised
+    }
+}
+
+fn traefik_posture(o: &Object) -> Posture {
+    let names: Vec<&str> = o
+        .annotation(TRAEFIK_MIDDLEWARES)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let kinds: Vec<(&str, MiddlewareKind)> =
+        names.iter().map(|n| (*n, middleware_kind(n))).collect();
+    let control = |wanted: MiddlewareKind| {
+        if let Some((name, _)) = kinds.iter().find(|(_, k)| *k == wanted) {
+            Control::Yes(format!("middleware {name} (assumed)"))
+        } else if kinds
+            .iter()
+            .any(|(_, k)| *k == MiddlewareKind::Unrecognised)
+        {
+            Control::Unknown
+        } else {
+            Control::No
+        }
+    };
+    Posture {
+        auth: control(MiddlewareKind::Auth),
+        allowlist: control(MiddlewareKind::Allowlist),
+        rate_limit: control(MiddlewareKind::RateLimit),
+        waf: control(MiddlewareKind::Waf),
+    }
+}
+
+fn alb_posture(o: &Object, class_params: bool) -> Posture {
+    let a = |k: &str| {
+        o.annotation(&format!("{ALB}{k}"))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let auth = match a("auth-type") {
+        Some(t @ ("cognito" | "oidc")) => Control::Yes(t.to_owned()),
+        _ => Control::No,
+    };
+    // Load-balancer-level settings: IngressClassParams override them, and in an Ingress group
+    // another member may set them.
+    let lb_unknown = class_params || a("group.name").is_some();
+    let allowlist = if a("security-groups").is_some() {
+        // The named security groups decide, and `inbound-cidrs` is ignored.
+        Control::Unknown
+    } else if let Some(cidrs) = a("inbound-cidrs") {
+        Control::Yes(cidrs.to_owned())
+    } else if lb_unknown {
+        Control::Unknown
+    } else if a("scheme") == Some("internet-facing") {
+        Control::No
+    } else {
+        Control::Yes("internal load balancer".into())
+    };
+    let waf = if a("wafv2-acl-arn").is_some_and(|v| v != "none") {
+        Control::Yes("wafv2".into())
+    } else if a("waf-acl-id").is_some_and(|v| v != "none") {
+        Control::Yes("waf classic".into())
+    } else if lb_unknown {
+        Control::Unknown
+    } else {
+        Control::No
+    };
+    // An ALB has no rate limit of its own; a WAF web ACL may carry rate-based rules.
+    let rate_limit = match waf {
+        Control::No => Control::No,
+        _ => Control::Unknown,
+    };
+    Posture {
+        auth,
+        allowlist,
+        rate_limit,
+        waf,
+    }
+}
+
+/// The ingress-nginx controllers in scope and the ConfigMap each one reads, found once per
+/// inventory: some controller settings apply to every route the controller serves.
+#[derive(Debug, Default)]
+struct NginxControllers {
+    controllers: Vec<NginxController>,
+    /// ConfigMaps that look like an ingress-nginx controller's and set one of
+    /// [`NGINX_ROUTE_SETTINGS`], which no controller in scope is known to read.
+    unclaimed: Vec<usize>,
+}
+
+#[derive(Debug)]
+struct NginxController {
+    /// `--controller-class`, by default `k8s.io/ingress-nginx`.
+    controller_class: String,
+    /// `--ingress-class`, by default `nginx`.
+    ingress_class: String,
+    /// The ConfigMap named by `--configmap`, when it is among the objects.
+    config: Option<usize>,
+}
+
+/// The controller-wide settings that apply to one Ingress.
+enum NginxSettings<'a> {
+    /// These settings; `None`: the controller's defaults.
+    Known(Option<&'a BTreeMap<String, String>>),
+    /// Several candidate ConfigMaps disagree and none can be tied to the Ingress's controller.
+    Unknown,
+}
+
+/// The controller ConfigMap keys that change the posture of every route.
+const NGINX_ROUTE_SETTINGS: [&str; 4] = [
+    "global-auth-url",
+    "whitelist-source-range",
+    "enable-modsecurity",
+    "enable-owasp-modsecurity-crs",
+];
+
+impl NginxControllers {
+    fn find(inv: &Inventory) -> NginxControllers {
+        let mut controllers = Vec::new();
+        let mut claimed = BTreeSet::new();
+        for kind in [Kind::Deployment, Kind::DaemonSet, Kind::StatefulSet] {
+            for (_, o) in inv.of_kind(kind) {
+                let containers = match &o.resource {
+                    Resource::Deployment(d) => d.spec.as_ref().map(|s| &s.template),
+                    Resource::DaemonSet(d) => d.spec.as_ref().map(|s| &s.template),
+                    Resource::StatefulSet(d) => d.spec.as_ref().map(|s| &s.template),
+                    _ => None,
+                }
+                .and_then(|t| t.spec.as_ref())
+                .map_or(&[][..], |s| s.containers.as_slice());
+                for c in containers {
+                    let words: Vec<&str> = c
+                        .command
+                        .iter()
+                        .flatten()
+                        .chain(c.args.iter().flatten())
+                        .map(String::as_str)
+                        .collect();
+                    let is_controller = words
+                        .iter()
+                        .any(|w| w.ends_with("/nginx-ingress-controller"))
+                        || c.image
+                            .as_deref()
+                            .is_some_and(|i| i.contains("ingress-nginx/controller"));
+                    if !is_controller {
+                        continue;
+                    }
+                    let config = flag_value(&words, "--configmap").and_then(|r| {
+                        let r = r.replace("$(POD_NAMESPACE)", o.ns());
+                        let (ns, name) = r.split_once('/')?;
+                        inv.get_index(Kind::ConfigMap, ns, name)
+                    });
+                    claimed.extend(config);
+                    controllers.push(NginxController {
+                        controller_class: flag_value(&words, "--controller-class")
+                            .unwrap_or("k8s.io/ingress-nginx")
+                            .to_owned(),
+                        ingress_class: flag_value(&words, "--ingress-class")
+                            .unwrap_or("nginx")
+                            .to_owned(),
+                        config,
+                    });
+                }
+            }
+        }
+        let unclaimed = inv
+            .of_kind(Kind::ConfigMap)
+            .filter(|(i, o)| !claimed.contains(i) && looks_like_nginx_settings(o))
+            .map(|(i, _)| i)
+            .collect();
+        NginxControllers {
+            controllers,
+            unclaimed,
+        }
+    }
+
+    fn settings_for<'a>(&self, inv: &'a Inventory, entry: &IngressEntry) -> NginxSettings<'a> {
+        let data = |i: usize| match &inv.objects[i].resource {
+            Resource::ConfigMap(cm) => cm.data.as_ref(),
+            _ => None,
+        };
+        let controller_name =
+            entry
+                .class
+                .ingress_class
+                .and_then(|i| match &inv.objects[i].resource {
+                    Resource::IngressClass(c) => c.spec.as_ref()?.controller.as_deref(),
+                    _ => None,
+                });
+        let configs: BTreeSet<Option<usize>> = self
+            .controllers
+            .iter()
+            .filter(|c| match controller_name {
+                Some(name) => c.controller_class == name,
+                None => entry.class.class.as_deref() == Some(c.ingress_class.as_str()),
+            })
+            .map(|c| c.config)
+            .collect();
+        if !configs.is_empty() {
+            return match configs.len() {
+                1 => NginxSettings::Known(configs.into_iter().next().flatten().and_then(data)),
+                _ => NginxSettings::Unknown,
+            };
+        }
+        let route_settings = |i: usize| {
+            NGINX_ROUTE_SETTINGS.map(|k| data(i).and_then(|d| d.get(k)).map(String::as_str))
+        };
+        match self.unclaimed.as_slice() {
+            [] => NginxSettings::Known(None),
+            [first, rest @ ..]
+                if rest
+                    .iter()
+                    .all(|&i| route_settings(i) == route_settings(*first)) =>
+            {
+                NginxSettings::Known(data(*first))
+            }
+            _ => NginxSettings::Unknown,
+        }
+    }
+}
+
+/// The value of a command-line flag written `--name=value` or `--name value`.
+fn flag_value<'a>(words: &[&'a str], name: &str) -> Option<&'a str> {
+    words.iter().enumerate().find_map(|(i, w)| {
+        let rest = w.strip_prefix(name)?;
+        match rest.strip_prefix('=') {
+            Some(v) => Some(v),
+            None if rest.is_empty() => words.get(i + 1).copied(),
+            None => None,
+        }
+    })
+}
+
+/// Whether a ConfigMap looks like an ingress-nginx controller's and sets a route-wide setting.
+fn looks_like_nginx_settings(o: &Object) -> bool {
+    let Resource::ConfigMap(cm) = &o.resource else {
+        return false;
+    };
+    let labels = cm.metadata.labels.as_ref();
+    let label = |k: &str| labels.and_then(|l| l.get(k)).map(String::as_str);
+    let nginx = label("app.kubernetes.io/name") == Some("ingress-nginx")
+        || label("app.kubernetes.io/part-of") == Some("ingress-nginx")
+        || matches!(
+            o.name.as_str(),
+            "ingress-nginx-controller" | "nginx-configuration" | "ingress-nginx"
+        );
+    nginx
+        && cm
+            .data
+            .as_ref()
+            .is_some_and(|d| NGINX_ROUTE_SETTINGS.iter().any(|k| d.contains_key(*k)))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod config;
 pub mod controller;
 pub mod docs;
 pub mod engine;
+pub mod installation;
 pub mod inventory;
 pub mod manifest;
 pub mod object;

@@ -13,26 +13,60 @@ static RULES: &[&dyn Rule] = &[
     &exposure::missing_ingress_class::MissingIngressClass,
     &exposure::unknown_ingress_class::UnknownIngressClass,
     &exposure::host_outside_allowed_domains::HostOutsideAllowedDomains,
+    &exposure::service_bypasses_ingress::ServiceBypassesIngress,
+    &exposure::service_external_ips::ServiceExternalIps,
+    &exposure::ingress_in_default_namespace::IngressInDefaultNamespace,
     // END exposure
     // BEGIN tls: TG2xx (TG205-TG211 are kept for the certificate rules), in code order
     &tls::tls_missing::TlsMissing,
+    &tls::plain_http_allowed::PlainHttpAllowed,
     &tls::tls_host_not_covered::TlsHostNotCovered,
     &tls::tls_secret_missing::TlsSecretMissing,
+    &tls::backend_tls_unverified::BackendTlsUnverified,
     // END tls
     // BEGIN routing: TG3xx, in code order
     &routing::duplicate_host_path::DuplicateHostPath,
+    &routing::host_claimed_across_namespaces::HostClaimedAcrossNamespaces,
+    &routing::path_shadowed::PathShadowed,
     &routing::backend_service_missing::BackendServiceMissing,
     &routing::backend_port_missing::BackendPortMissing,
+    &routing::backend_no_endpoints::BackendNoEndpoints,
+    &routing::target_port_mismatch::TargetPortMismatch,
     &routing::deprecated_ingress_api::DeprecatedIngressApi,
     // END routing
     // BEGIN annotations: TG4xx, in code order
     &annotations::snippet_annotation::SnippetAnnotation,
+    &annotations::snippets_enabled_in_controller::SnippetsEnabledInController,
+    &annotations::controller_vulnerable_version::ControllerVulnerableVersion,
+    &annotations::controller_end_of_life::ControllerEndOfLife,
+    &annotations::admission_webhook_exposed::AdmissionWebhookExposed,
+    &annotations::annotation_injection::AnnotationInjection,
+    &annotations::sensitive_path::SensitivePath,
+    &annotations::unsafe_path_characters::UnsafePathCharacters,
+    &annotations::annotation_risk_above_level::AnnotationRiskAboveLevel,
+    &annotations::foreign_controller_annotation::ForeignControllerAnnotation,
+    &annotations::cross_namespace_reference::CrossNamespaceReference,
+    &annotations::stale_annotation::StaleAnnotation,
+    &annotations::client_ip_spoofable::ClientIpSpoofable,
     // END annotations
     // BEGIN access_control: TG5xx, in code order
+    &access_control::public_route_without_auth::PublicRouteWithoutAuth,
+    &access_control::sensitive_path_without_allowlist::SensitivePathWithoutAllowlist,
+    &access_control::allowlist_too_broad::AllowlistTooBroad,
+    &access_control::missing_rate_limit::MissingRateLimit,
+    &access_control::missing_waf::MissingWaf,
+    &access_control::cors_wildcard_with_credentials::CorsWildcardWithCredentials,
     // END access_control
     // BEGIN network_policy: TG6xx, in code order
+    &network_policy::backend_not_isolated::BackendNotIsolated,
+    &network_policy::namespace_without_default_deny::NamespaceWithoutDefaultDeny,
+    &network_policy::allow_all_ingress_policy::AllowAllIngressPolicy,
+    &network_policy::network_policy_selects_nothing::NetworkPolicySelectsNothing,
     // END network_policy
     // BEGIN health: TG7xx, in code order
+    &health::backend_without_readiness_probe::BackendWithoutReadinessProbe,
+    &health::backend_without_resource_limits::BackendWithoutResourceLimits,
+    &health::single_replica_backend::SingleReplicaBackend,
     // END health
 ];
 

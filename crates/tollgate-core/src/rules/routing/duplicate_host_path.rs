@@ -1,5 +1,6 @@
 use std::collections::HashMap;
 
+use super::support::is_acme_solver;
 use crate::controller::Controller;
 use crate::inventory::PathType;
 use crate::rules::prelude::*;
@@ -10,8 +11,10 @@ declare_rule! {
     /// the same IngressClass. Paths are compared with their matching semantics: `Prefix` paths
     /// ignore a trailing slash, and for ingress-nginx `ImplementationSpecific` is a prefix
     /// unless `use-regex` is on. An ingress-nginx canary Ingress paired with its main Ingress
-    /// is not a conflict. The first definition in input order is the one others are reported
-    /// against.
+    /// is not a conflict, and cert-manager's HTTP-01 solver Ingresses (label
+    /// `acme.cert-manager.io/http01-solver`) are left out: they route a challenge path for a
+    /// few minutes by design. The first definition in input order is the one others are
+    /// reported against.
     ///
     /// ## Why is this bad?
     /// Only one backend can win, and which one depends on the controller (oldest Ingress,
@@ -52,6 +55,9 @@ impl Rule for DuplicateHostPath {
             let Some(path) = &route.path else { continue };
             let entry = &inv.ingresses[route.ingress];
             let object = &inv.objects[entry.object];
+            if is_acme_solver(object) {
+                continue;
+            }
             let nginx = entry.class.controller == Some(Controller::IngressNginx);
             let regex = object.annotation("nginx.ingress.kubernetes.io/use-regex") == Some("true");
             let kind = match route.path_type {

@@ -1,5 +1,7 @@
 //! Routing: conflicts between routes, and routes to backends that are not there.
 
+/// `backend-no-endpoints` (TG306).
+pub mod backend_no_endpoints;
 /// `backend-port-missing` (TG305).
 pub mod backend_port_missing;
 /// `backend-service-missing` (TG304).
@@ -8,6 +10,14 @@ pub mod backend_service_missing;
 pub mod deprecated_ingress_api;
 /// `duplicate-host-path` (TG301).
 pub mod duplicate_host_path;
+/// `host-claimed-across-namespaces` (TG302).
+pub mod host_claimed_across_namespaces;
+/// `path-shadowed` (TG303).
+pub mod path_shadowed;
+/// `target-port-mismatch` (TG307).
+pub mod target_port_mismatch;
+
+mod support;
 
 use crate::inventory::{Backend, PortRef, Route};
 use crate::object::Object;
@@ -34,5 +44,9 @@ mod tests {
         backend_service_missing => "backend-service-missing",
         backend_port_missing => "backend-port-missing",
         deprecated_ingress_api => "deprecated-ingress-api",
+        host_claimed_across_namespaces => "host-claimed-across-namespaces",
+        path_shadowed => "path-shadowed",
+        backend_no_endpoints => "backend-no-endpoints",
+        target_port_mismatch => "target-port-mismatch",
     }
 }

@@ -1,5 +1,9 @@
 //! TLS: whether routes are encrypted, and with which certificate.
 
+/// `backend-tls-unverified` (TG212).
+pub mod backend_tls_unverified;
+/// `plain-http-allowed` (TG202).
+pub mod plain_http_allowed;
 /// `tls-host-not-covered` (TG203).
 pub mod tls_host_not_covered;
 /// `tls-missing` (TG201).
@@ -38,5 +42,7 @@ mod tests {
         tls_missing => "tls-missing",
         tls_host_not_covered => "tls-host-not-covered",
         tls_secret_missing => "tls-secret-missing",
+        plain_http_allowed => "plain-http-allowed",
+        backend_tls_unverified => "backend-tls-unverified",
     }
 }
