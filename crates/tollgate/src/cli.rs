@@ -81,6 +81,17 @@ pub enum Command {
     /// List the rule catalog, or explain one rule
     Rules(RulesArgs),
 
+    /// What ingress-nginx would refuse if its validation were raised: a higher
+    /// `annotations-risk-level`, or `strict-validate-path-type` (exits 1 if anything would break)
+    #[command(
+        name = "what-if",
+        after_help = "Examples:\n  \
+        tollgate what-if deploy/ --risk-level high          annotations refused at level High\n  \
+        tollgate what-if --cluster --strict-paths           paths refused by strict path validation\n  \
+        tollgate what-if deploy/ --risk-level medium --strict-paths --format json"
+    )]
+    WhatIf(WhatIfArgs),
+
     /// Generate rule docs, the man page or shell completions
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -193,6 +204,30 @@ pub enum MapFormat {
     Dot,
     /// Mermaid flowchart (renders on GitHub)
     Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct WhatIfArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Refuse annotations riskier than this level (low, medium, high, critical), as the
+    /// controller ConfigMap's `annotations-risk-level` would
+    #[arg(long, value_name = "LEVEL", value_parser = parse_risk)]
+    pub risk_level: Option<tollgate_core::installation::Risk>,
+
+    /// Refuse Exact and Prefix paths outside `^/[A-Za-z0-9._-/]*$`, as `strict-validate-path-type` would
+    #[arg(long)]
+    pub strict_paths: bool,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = RulesFormat::Table)]
+    pub format: RulesFormat,
+}
+
+fn parse_risk(s: &str) -> Result<tollgate_core::installation::Risk, String> {
+    tollgate_core::installation::Risk::parse(s)
+        .ok_or_else(|| format!("unknown risk level `{s}` (low, medium, high or critical)"))
 }
 
 #[derive(Debug, Args)]

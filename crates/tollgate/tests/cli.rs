@@ -592,3 +592,75 @@ fn a_baseline_keeps_known_findings_from_failing_the_run() {
     );
     assert_eq!(bad.status.code(), Some(2));
 }
+
+const HARDENING: &str = "\
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: nginx}
+spec: {controller: k8s.io/ingress-nginx}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: shop
+  annotations:
+    nginx.ingress.kubernetes.io/auth-url: https://auth.example.com/check
+    nginx.ingress.kubernetes.io/ssl-redirect: \"true\"
+spec:
+  ingressClassName: nginx
+  rules:
+    - host: shop.example.com
+      http:
+        paths:
+          - {path: \"/api;v1\", pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+          - {path: /ok, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+";
+
+#[test]
+fn what_if_lists_what_stricter_validation_would_refuse() {
+    let dir = dir_with(&[("h.yaml", HARDENING.as_bytes())]);
+    let out = run(
+        &[
+            "what-if",
+            "h.yaml",
+            "--risk-level",
+            "medium",
+            "--strict-paths",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1), "something would break");
+    let v = json(&out);
+    let annotations: Vec<&str> = v["annotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["annotation"].as_str().unwrap())
+        .collect();
+    // auth-url is High risk; ssl-redirect is Low and stays allowed.
+    assert_eq!(annotations, ["nginx.ingress.kubernetes.io/auth-url"]);
+    let paths: Vec<&str> = v["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["/api;v1"]);
+    let lenient = run(
+        &["what-if", "h.yaml", "--risk-level", "critical"],
+        dir.path(),
+    );
+    assert_eq!(
+        lenient.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&lenient.stdout)
+    );
+    assert_eq!(
+        run(&["what-if", "h.yaml"], dir.path()).status.code(),
+        Some(2)
+    );
+}

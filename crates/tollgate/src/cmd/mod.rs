@@ -4,6 +4,7 @@ mod generate;
 mod map;
 mod rules;
 mod scan;
+mod what_if;
 
 use std::process::ExitCode;
 
@@ -16,5 +17,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Map(args) => map::run(args, &cli.global),
         Command::Rules(args) => rules::run(args, &cli.global),
         Command::Generate(args) => generate::run(args),
+        Command::WhatIf(args) => what_if::run(args, &cli.global),
     }
 }
