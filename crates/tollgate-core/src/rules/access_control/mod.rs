@@ -32,18 +32,22 @@ const ALB: &str = "alb.ingress.kubernetes.io/";
 /// `/`, with `*` in `prefix` matching within one segment. `/admin` covers `/admin`, `/admin/`
 /// and `/Admin/users`, not `/administrator`.
 pub(crate) fn path_under(path: &str, prefix: &str) -> bool {
-    let segments = |p: &str| {
-        p.split('/')
-            .filter(|s| !s.is_empty())
-            .map(str::to_ascii_lowercase)
-            .collect::<Vec<_>>()
-    };
-    let (path, prefix) = (segments(path), segments(prefix));
-    prefix.len() <= path.len()
-        && prefix
-            .iter()
-            .zip(&path)
-            .all(|(want, got)| glob_matches(want, got))
+    // Called for every route and every configured path: compare segments in place rather than
+    // collecting lowercased copies.
+    let mut path_segments = path.split('/').filter(|s| !s.is_empty());
+    prefix
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .all(|want| path_segments.next().is_some_and(|got| segment_matches(want, got)))
+}
+
+/// One path segment against one pattern segment, ignoring ASCII case.
+fn segment_matches(want: &str, got: &str) -> bool {
+    if want.contains(['*', '?']) {
+        glob_matches(&want.to_ascii_lowercase(), &got.to_ascii_lowercase())
+    } else {
+        want.eq_ignore_ascii_case(got)
+    }
 }
 
 /// The first entry of `list` that `path` lies under.
