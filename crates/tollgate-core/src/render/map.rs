@@ -232,7 +232,7 @@ pub fn table(inv: &Inventory, color: bool) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "\n{} routes, {} hosts, {} Ingresses. READY ? = endpoints not in the input; AUTH/ALLOW/RATE/WAF ? = controller not modelled.",
+        "\n{} routes, {} hosts, {} Ingresses. READY ? = endpoints not in the input; AUTH/ALLOW/RATE/WAF ? = cannot be known from the objects (controller not modelled, or set elsewhere).",
         inv.routes.len(),
         hosts.len(),
         inv.ingresses.len()
