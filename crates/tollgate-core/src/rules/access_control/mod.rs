@@ -35,10 +35,11 @@ pub(crate) fn path_under(path: &str, prefix: &str) -> bool {
     // Called for every route and every configured path: compare segments in place rather than
     // collecting lowercased copies.
     let mut path_segments = path.split('/').filter(|s| !s.is_empty());
-    prefix
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .all(|want| path_segments.next().is_some_and(|got| segment_matches(want, got)))
+    prefix.split('/').filter(|s| !s.is_empty()).all(|want| {
+        path_segments
+            .next()
+            .is_some_and(|got| segment_matches(want, got))
+    })
 }
 
 /// One path segment against one pattern segment, ignoring ASCII case.
