@@ -382,12 +382,13 @@ pub fn serving<'a>(
     }
 }
 
+/// A controller runs as a Deployment or DaemonSet; its Pods (in a cluster scan) are the same
+/// installation, not others.
 fn pod_spec(o: &Object) -> Option<&PodSpec> {
-    match &o.resource {
-        Resource::Deployment(d) => d.spec.as_ref()?.template.spec.as_ref(),
-        Resource::DaemonSet(d) => d.spec.as_ref()?.template.spec.as_ref(),
-        _ => None,
+    if !matches!(o.kind, Kind::Deployment | Kind::DaemonSet) {
+        return None;
     }
+    o.pod_spec().map(|(spec, _)| spec)
 }
 
 /// Recognises the ingress-nginx controller image under any registry or mirror path and returns

@@ -12,7 +12,7 @@ use std::fmt;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Namespace, Pod, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Namespace, Pod, PodSpec, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass, NetworkPolicy};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
@@ -432,6 +432,38 @@ impl Object {
             .as_ref()
             .and_then(|a| a.get(key))
             .map(String::as_str)
+    }
+
+    /// The pod spec a workload runs and the pointer to it: `/spec/template/spec` for
+    /// Deployments, StatefulSets and DaemonSets, `/spec` for a Pod.
+    #[must_use]
+    pub fn pod_spec(&self) -> Option<(&PodSpec, &'static str)> {
+        const TEMPLATE: &str = "/spec/template/spec";
+        match &self.resource {
+            Resource::Deployment(d) => d
+                .spec
+                .as_ref()?
+                .template
+                .spec
+                .as_ref()
+                .map(|s| (s, TEMPLATE)),
+            Resource::StatefulSet(d) => d
+                .spec
+                .as_ref()?
+                .template
+                .spec
+                .as_ref()
+                .map(|s| (s, TEMPLATE)),
+            Resource::DaemonSet(d) => d
+                .spec
+                .as_ref()?
+                .template
+                .spec
+                .as_ref()
+                .map(|s| (s, TEMPLATE)),
+            Resource::Pod(p) => p.spec.as_ref().map(|s| (s, "/spec")),
+            _ => None,
+        }
     }
 
     /// The namespace, or `""` for cluster-scoped objects.

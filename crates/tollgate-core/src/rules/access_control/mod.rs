@@ -22,7 +22,7 @@ pub mod sensitive_path_without_allowlist;
 use crate::config::{Cidr, RuleOptions, glob_matches};
 use crate::controller::Controller;
 use crate::inventory::{Backend, Control, Inventory, PathType, Route};
-use crate::object::{Object, Resource};
+use crate::object::Object;
 use crate::yaml::escape_segment;
 
 const NGINX: &str = "nginx.ingress.kubernetes.io/";
@@ -226,14 +226,7 @@ pub(crate) fn authentication(inv: &Inventory, route: &Route) -> Control {
 }
 
 fn runs_oauth2_proxy(o: &Object) -> bool {
-    let spec = match &o.resource {
-        Resource::Deployment(d) => d.spec.as_ref().and_then(|s| s.template.spec.as_ref()),
-        Resource::StatefulSet(d) => d.spec.as_ref().and_then(|s| s.template.spec.as_ref()),
-        Resource::DaemonSet(d) => d.spec.as_ref().and_then(|s| s.template.spec.as_ref()),
-        Resource::Pod(p) => p.spec.as_ref(),
-        _ => None,
-    };
-    spec.is_some_and(|s| {
+    o.pod_spec().is_some_and(|(s, _)| {
         s.containers.iter().any(|c| {
             c.image
                 .as_deref()

@@ -1,6 +1,6 @@
 use super::serving_containers;
 use crate::rules::network_policy::support::{
-    describe_routes, first_host, pod_spec, routed_workloads, scaled_to_zero,
+    describe_routes, first_host, routed_workloads, scaled_to_zero,
 };
 use crate::rules::prelude::*;
 
@@ -62,7 +62,7 @@ impl Rule for BackendWithoutReadinessProbe {
             if scaled_to_zero(workload) {
                 continue;
             }
-            let Some((spec, prefix)) = pod_spec(workload) else {
+            let Some((spec, prefix)) = workload.pod_spec() else {
                 continue;
             };
             for c in serving_containers(inv, spec, &routed.routes) {

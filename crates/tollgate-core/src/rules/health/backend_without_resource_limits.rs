@@ -1,7 +1,7 @@
 use k8s_openapi::api::core::v1::Container;
 
 use crate::rules::network_policy::support::{
-    describe_routes, first_host, pod_spec, routed_workloads, scaled_to_zero,
+    describe_routes, first_host, routed_workloads, scaled_to_zero,
 };
 use crate::rules::prelude::*;
 
@@ -91,7 +91,7 @@ impl Rule for BackendWithoutResourceLimits {
             if scaled_to_zero(workload) {
                 continue;
             }
-            let Some((spec, prefix)) = pod_spec(workload) else {
+            let Some((spec, prefix)) = workload.pod_spec() else {
                 continue;
             };
             let sidecars = spec

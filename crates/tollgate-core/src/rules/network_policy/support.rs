@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -76,37 +75,6 @@ fn managed_by_scanned_controller(inv: &Inventory, o: &Object) -> bool {
                 }),
             _ => false,
         })
-}
-
-/// The pod spec a workload runs and the pointer to it (`/spec/template/spec`, or `/spec` for
-/// a Pod).
-pub(crate) fn pod_spec(o: &Object) -> Option<(&PodSpec, &'static str)> {
-    const TEMPLATE: &str = "/spec/template/spec";
-    match &o.resource {
-        Resource::Deployment(d) => d
-            .spec
-            .as_ref()?
-            .template
-            .spec
-            .as_ref()
-            .map(|s| (s, TEMPLATE)),
-        Resource::StatefulSet(d) => d
-            .spec
-            .as_ref()?
-            .template
-            .spec
-            .as_ref()
-            .map(|s| (s, TEMPLATE)),
-        Resource::DaemonSet(d) => d
-            .spec
-            .as_ref()?
-            .template
-            .spec
-            .as_ref()
-            .map(|s| (s, TEMPLATE)),
-        Resource::Pod(p) => p.spec.as_ref().map(|s| (s, "/spec")),
-        _ => None,
-    }
 }
 
 /// Pointer to the labels a workload's pods carry, which a NetworkPolicy selects on.

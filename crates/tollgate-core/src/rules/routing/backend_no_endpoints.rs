@@ -2,7 +2,7 @@ use k8s_openapi::api::core::v1::{Service, ServicePort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::is_alb_action;
-use super::target_port_mismatch::{container_ports, pod_spec};
+use super::target_port_mismatch::container_ports;
 use crate::inventory::Inventory;
 use crate::rules::prelude::*;
 
@@ -150,7 +150,9 @@ fn reason(
     }
     if let Some(IntOrString::String(name)) = &port.target_port {
         let provided = workloads.iter().any(|&w| {
-            pod_spec(&inv.objects[w])
+            inv.objects[w]
+                .pod_spec()
+                .map(|(s, _)| s)
                 .is_some_and(|pod| container_ports(pod).iter().any(|(n, _, _)| n == name))
         });
         if !provided {

@@ -17,7 +17,7 @@ pub mod path_shadowed;
 /// `target-port-mismatch` (TG307).
 pub mod target_port_mismatch;
 
-mod support;
+pub(crate) mod support;
 
 use crate::inventory::{Backend, PortRef, Route};
 use crate::object::Object;

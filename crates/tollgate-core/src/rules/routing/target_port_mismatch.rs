@@ -74,7 +74,7 @@ impl Rule for TargetPortMismatch {
                 let mut lacking = Vec::new();
                 let mut offered = Vec::new();
                 for &w in &workloads {
-                    let Some(pod) = pod_spec(&inv.objects[w]) else {
+                    let Some(pod) = inv.objects[w].pod_spec().map(|(s, _)| s) else {
                         continue;
                     };
                     let ports = container_ports(pod);
@@ -175,17 +175,6 @@ impl Rule for TargetPortMismatch {
 
 fn protocol(port: &ServicePort) -> &str {
     port.protocol.as_deref().unwrap_or("TCP")
-}
-
-/// The pod spec a workload runs.
-pub(super) fn pod_spec(o: &Object) -> Option<&PodSpec> {
-    match &o.resource {
-        Resource::Deployment(d) => d.spec.as_ref()?.template.spec.as_ref(),
-        Resource::StatefulSet(d) => d.spec.as_ref()?.template.spec.as_ref(),
-        Resource::DaemonSet(d) => d.spec.as_ref()?.template.spec.as_ref(),
-        Resource::Pod(p) => p.spec.as_ref(),
-        _ => None,
-    }
 }
 
 /// `(name, containerPort, protocol)` of every container port, sidecars included.

@@ -1,5 +1,6 @@
 use super::tls_from_annotations;
 use crate::rules::prelude::*;
+use crate::rules::routing::support::is_acme_solver;
 
 declare_rule! {
     /// ## What it does
@@ -71,12 +72,4 @@ impl Rule for TlsMissing {
                 .host(hosts[0]);
         }
     }
-}
-
-/// cert-manager's HTTP-01 solver Ingress must be plain HTTP, and lives for minutes.
-fn is_acme_solver(o: &Object) -> bool {
-    o.metadata()
-        .labels
-        .as_ref()
-        .is_some_and(|l| l.contains_key("acme.cert-manager.io/http01-solver"))
 }
