@@ -7,7 +7,7 @@ use crate::config::{Config, Suppression, glob_matches};
 use crate::inventory::Inventory;
 use crate::manifest::InputError;
 use crate::object::ObjectRef;
-use crate::rules::{Context, Diagnostic, Diagnostics, Rule, RuleMeta, Severity, registry};
+use crate::rules::{Context, Diagnostic, Diagnostics, RuleMeta, Severity, registry};
 use crate::yaml;
 
 /// The annotation that suppresses rules on one object: `"rule-a,rule-b"` (names or codes).
@@ -344,16 +344,4 @@ fn sort_key(f: &Finding) -> (String, usize, usize, String, String, &'static str,
         f.rule.code,
         f.pointer.clone(),
     )
-}
-
-/// Runs one rule alone (for tests and `tollgate rules --check`).
-#[must_use]
-pub fn run_rule(inv: &Inventory, rule: &dyn Rule, config: &Config) -> Vec<Diagnostic> {
-    let cx = Context {
-        inventory: inv,
-        options: &config.options,
-    };
-    let mut out = Diagnostics::default();
-    rule.check(&cx, &mut out);
-    out.items
 }

@@ -812,10 +812,10 @@ pub struct RiskRejection {
 /// `level`, in inventory order.
 #[must_use]
 pub fn rejected_at_level(inv: &Inventory, level: Risk) -> Vec<RiskRejection> {
-    let installations = discover(inv);
+    let installations = &inv.installations;
     let mut out = Vec::new();
     for (i, entry) in inv.ingresses.iter().enumerate() {
-        let Some(prefix) = nginx_prefix(&installations, inv, entry) else {
+        let Some(prefix) = nginx_prefix(installations, inv, entry) else {
             continue;
         };
         let object = &inv.objects[entry.object];
@@ -856,7 +856,7 @@ pub struct PathRejection {
 /// in the CVE data).
 #[must_use]
 pub fn rejected_by_strict_paths(inv: &Inventory) -> Vec<PathRejection> {
-    let installations = discover(inv);
+    let installations = &inv.installations;
     let Some(pattern) = cves()
         .iter()
         .find(|c| c.id == "CVE-2022-4886")
@@ -866,7 +866,7 @@ pub fn rejected_by_strict_paths(inv: &Inventory) -> Vec<PathRejection> {
     };
     let mut out = Vec::new();
     for (i, entry) in inv.ingresses.iter().enumerate() {
-        if nginx_prefix(&installations, inv, entry).is_none() {
+        if nginx_prefix(installations, inv, entry).is_none() {
             continue;
         }
         let (_, ing) = inv.ingress(entry);

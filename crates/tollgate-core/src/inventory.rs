@@ -219,6 +219,9 @@ pub struct Inventory {
     pub ingresses: Vec<IngressEntry>,
     /// Every route of every Ingress.
     pub routes: Vec<Route>,
+    /// The ingress-nginx controller installations among the workloads, found once here
+    /// because many rules ask about them.
+    pub installations: Vec<crate::installation::Installation>,
     index: HashMap<(Kind, String, String), usize>,
     by_kind: HashMap<Kind, Vec<usize>>,
     /// Workloads (anything with pod labels) per namespace.
@@ -277,11 +280,13 @@ impl Inventory {
             scope,
             ingresses: Vec::new(),
             routes: Vec::new(),
+            installations: Vec::new(),
             index,
             by_kind,
             workloads_by_ns,
             slices_by_service,
         };
+        inv.installations = crate::installation::discover(&inv);
         let ingress_objects: Vec<usize> = inv
             .objects
             .iter()

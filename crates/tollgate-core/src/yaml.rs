@@ -109,7 +109,7 @@ pub fn split_documents(text: &str) -> Vec<DocumentText<'_>> {
 /// A syntax error, a duplicate mapping key, a non-scalar mapping key, or input beyond the depth
 /// and size limits, each with its position in file coordinates.
 pub fn parse_document(doc: DocumentText<'_>) -> Result<Option<Value>, YamlError> {
-    let mut builder = Builder::new(doc.first_line);
+    let mut builder = Builder::new();
     let mut parser = Parser::new_from_str(doc.text);
     let mut documents = 0;
     while let Some(next) = parser.next_event() {
@@ -271,17 +271,15 @@ struct Builder {
     anchors: HashMap<usize, Value>,
     root: Option<Value>,
     nodes: usize,
-    first_line: usize,
 }
 
 impl Builder {
-    fn new(first_line: usize) -> Self {
+    fn new() -> Self {
         Builder {
             stack: Vec::new(),
             anchors: HashMap::new(),
             root: None,
             nodes: 0,
-            first_line,
         }
     }
 
@@ -390,7 +388,6 @@ impl Builder {
                 }
             },
         }
-        let _ = self.first_line;
         Ok(())
     }
 }

@@ -58,7 +58,7 @@ const NIGHTMARE: &str = "CVE-2025-1974";
 impl Rule for AdmissionWebhookExposed {
     fn check(&self, cx: &Context<'_>, out: &mut Diagnostics) {
         let inv = cx.inventory;
-        for inst in installation::discover(inv) {
+        for inst in &inv.installations {
             let (Some(hook), Some(version)) = (&inst.webhook, &inst.version) else {
                 continue;
             };
@@ -69,7 +69,7 @@ impl Rule for AdmissionWebhookExposed {
             let Some(worst) = webhook_cves.iter().map(|c| c.severity).max() else {
                 continue;
             };
-            let Some(why_open) = exposure(inv, &inst, hook) else {
+            let Some(why_open) = exposure(inv, inst, hook) else {
                 continue;
             };
             let ids: Vec<&str> = webhook_cves.iter().map(|c| c.id.as_str()).collect();

@@ -58,9 +58,9 @@ declare_rule! {
 impl Rule for AnnotationInjection {
     fn check(&self, cx: &Context<'_>, out: &mut Diagnostics) {
         let inv = cx.inventory;
-        let installations = installation::discover(inv);
+        let installations = &inv.installations;
         let cves: Vec<_> = installation::cves_for_rule(Self::META.name).collect();
-        for ing in nginx_ingresses(inv, &installations) {
+        for ing in nginx_ingresses(inv, installations) {
             for (short, key, value) in ing.annotations() {
                 let matched: Vec<(String, &installation::Cve)> = cves
                     .iter()

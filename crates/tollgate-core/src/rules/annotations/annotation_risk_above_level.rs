@@ -50,8 +50,8 @@ declare_rule! {
 impl Rule for AnnotationRiskAboveLevel {
     fn check(&self, cx: &Context<'_>, out: &mut Diagnostics) {
         let inv = cx.inventory;
-        let installations = installation::discover(inv);
-        for ing in nginx_ingresses(inv, &installations) {
+        let installations = &inv.installations;
+        for ing in nginx_ingresses(inv, installations) {
             let Some(inst) = ing.installation else {
                 continue;
             };

@@ -1,5 +1,4 @@
 use super::nginx_ingresses;
-use crate::installation;
 use crate::rules::prelude::*;
 
 declare_rule! {
@@ -45,9 +44,9 @@ declare_rule! {
 impl Rule for ClientIpSpoofable {
     fn check(&self, cx: &Context<'_>, out: &mut Diagnostics) {
         let inv = cx.inventory;
-        let installations = installation::discover(inv);
-        let ingresses = nginx_ingresses(inv, &installations);
-        for inst in &installations {
+        let installations = &inv.installations;
+        let ingresses = nginx_ingresses(inv, installations);
+        for inst in installations {
             let Some(cm) = inst.configmap.object else {
                 continue;
             };

@@ -62,7 +62,7 @@ impl Rule for ControllerEndOfLife {
             "12" => "December",
             other => other,
         };
-        for inst in installation::discover(inv) {
+        for inst in &inv.installations {
             let version = inst
                 .version
                 .as_ref()

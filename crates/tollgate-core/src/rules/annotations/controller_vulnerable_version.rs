@@ -48,7 +48,7 @@ declare_rule! {
 impl Rule for ControllerVulnerableVersion {
     fn check(&self, cx: &Context<'_>, out: &mut Diagnostics) {
         let inv = cx.inventory;
-        for inst in installation::discover(inv) {
+        for inst in &inv.installations {
             let Some(version) = &inst.version else {
                 out.report(
                     inst.workload,

@@ -1,5 +1,4 @@
 use super::{annotation_pointer, nginx_ingresses};
-use crate::installation;
 use crate::rules::prelude::*;
 
 declare_rule! {
@@ -56,8 +55,8 @@ const SETTING: &str = "allow-cross-namespace-resources";
 impl Rule for CrossNamespaceReference {
     fn check(&self, cx: &Context<'_>, out: &mut Diagnostics) {
         let inv = cx.inventory;
-        let installations = installation::discover(inv);
-        for ing in nginx_ingresses(inv, &installations) {
+        let installations = &inv.installations;
+        for ing in nginx_ingresses(inv, installations) {
             let Some(inst) = ing.installation else {
                 continue;
             };

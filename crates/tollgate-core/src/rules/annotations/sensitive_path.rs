@@ -44,9 +44,9 @@ declare_rule! {
 impl Rule for SensitivePath {
     fn check(&self, cx: &Context<'_>, out: &mut Diagnostics) {
         let inv = cx.inventory;
-        let installations = installation::discover(inv);
+        let installations = &inv.installations;
         let cves: Vec<_> = installation::cves_for_rule(Self::META.name).collect();
-        for ing in nginx_ingresses(inv, &installations) {
+        for ing in nginx_ingresses(inv, installations) {
             let (_, ingress) = inv.ingress(ing.entry);
             let Some(spec) = &ingress.spec else { continue };
             // Every string ingress-nginx's inspector looks at, with its pointer and a name.

@@ -1,4 +1,4 @@
-use crate::installation::{self, Risk};
+use crate::installation::Risk;
 use crate::rules::prelude::*;
 
 declare_rule! {
@@ -52,7 +52,7 @@ const KEY: &str = "allow-snippet-annotations";
 impl Rule for SnippetsEnabledInController {
     fn check(&self, cx: &Context<'_>, out: &mut Diagnostics) {
         let inv = cx.inventory;
-        for inst in installation::discover(inv) {
+        for inst in &inv.installations {
             let who = inst.describe(inv);
             let cm = &inst.configmap;
             let Some(cm_object) = cm.object else {

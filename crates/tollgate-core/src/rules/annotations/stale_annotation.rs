@@ -42,9 +42,9 @@ declare_rule! {
 impl Rule for StaleAnnotation {
     fn check(&self, cx: &Context<'_>, out: &mut Diagnostics) {
         let inv = cx.inventory;
-        let installations = installation::discover(inv);
+        let installations = &inv.installations;
         let removed = installation::removed_annotations();
-        for ing in nginx_ingresses(inv, &installations) {
+        for ing in nginx_ingresses(inv, installations) {
             let version = ing.installation.and_then(|i| i.version.as_ref());
             for (short, key, _) in ing.annotations() {
                 let Some(r) = removed.iter().find(|r| r.annotation == short) else {

@@ -54,9 +54,9 @@ declare_rule! {
 impl Rule for UnsafePathCharacters {
     fn check(&self, cx: &Context<'_>, out: &mut Diagnostics) {
         let inv = cx.inventory;
-        let installations = installation::discover(inv);
+        let installations = &inv.installations;
         let cves: Vec<_> = installation::cves_for_rule(Self::META.name).collect();
-        for ing in nginx_ingresses(inv, &installations) {
+        for ing in nginx_ingresses(inv, installations) {
             let (_, ingress) = inv.ingress(ing.entry);
             let rules = ingress.spec.iter().flat_map(|s| s.rules.iter().flatten());
             for (r, rule) in rules.enumerate() {
