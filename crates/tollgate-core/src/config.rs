@@ -91,7 +91,18 @@ pub struct RuleOptions {
     pub rate_limited_paths: Vec<String>,
     /// Host globs that must be behind a WAF the controller applies (`wafRequiredHosts`).
     pub waf_required_hosts: Vec<String>,
+    /// Days before expiry from which `certificate-expiring` reports (`certificateExpiry.warnDays`,
+    /// default 30).
+    pub certificate_warn_days: i64,
+    /// Days before expiry from which `certificate-expiring` reports at `high`
+    /// (`certificateExpiry.highDays`, default 7).
+    pub certificate_high_days: i64,
 }
+
+/// Default of `certificateExpiry.warnDays`.
+pub const DEFAULT_CERTIFICATE_WARN_DAYS: i64 = 30;
+/// Default of `certificateExpiry.highDays`.
+pub const DEFAULT_CERTIFICATE_HIGH_DAYS: i64 = 7;
 
 /// Paths that count as sensitive when the config does not say: administration consoles,
 /// framework management endpoints, metrics and debug handlers.
@@ -151,6 +162,8 @@ impl Default for RuleOptions {
             trusted_cidrs: Vec::new(),
             rate_limited_paths: owned(DEFAULT_RATE_LIMITED_PATHS),
             waf_required_hosts: Vec::new(),
+            certificate_warn_days: DEFAULT_CERTIFICATE_WARN_DAYS,
+            certificate_high_days: DEFAULT_CERTIFICATE_HIGH_DAYS,
         }
     }
 }
@@ -315,8 +328,16 @@ struct RawConfig {
     rate_limited_paths: Option<Vec<String>>,
     #[serde(default)]
     waf_required_hosts: Vec<String>,
+    certificate_expiry: Option<RawCertificateExpiry>,
     #[serde(default)]
     suppressions: Vec<RawSuppression>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawCertificateExpiry {
+    warn_days: Option<i64>,
+    high_days: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -490,6 +511,22 @@ impl Config {
                 Err(e) => errors.push(at(&format!("/trustedCidrs/{i}"), e)),
             }
         }
+        let expiry = raw.certificate_expiry.as_ref();
+        let warn_days = expiry
+            .and_then(|e| e.warn_days)
+            .unwrap_or(DEFAULT_CERTIFICATE_WARN_DAYS);
+        let high_days = expiry
+            .and_then(|e| e.high_days)
+            .unwrap_or(DEFAULT_CERTIFICATE_HIGH_DAYS);
+        if warn_days < 0 || high_days < 0 || high_days > warn_days {
+            errors.push(at(
+                "/certificateExpiry",
+                format!(
+                    "need 0 <= highDays <= warnDays (got warnDays {warn_days}, highDays \
+                     {high_days})"
+                ),
+            ));
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -510,6 +547,8 @@ impl Config {
                 trusted_cidrs,
                 rate_limited_paths,
                 waf_required_hosts,
+                certificate_warn_days: warn_days,
+                certificate_high_days: high_days,
             },
         })
     }

@@ -141,6 +141,7 @@ pub fn run(inv: &Inventory, opts: &RunOptions<'_>) -> Outcome {
     let cx = Context {
         inventory: inv,
         options: &config.options,
+        now: opts.now,
     };
     let mut outcome = Outcome::default();
     let today = opts.now.to_zoned(jiff::tz::TimeZone::UTC).date();

@@ -48,6 +48,32 @@ impl Scope {
     }
 }
 
+/// A TLS Secret named by Ingresses.
+#[derive(Debug, Clone)]
+pub struct TlsUse {
+    /// The Secret's namespace (that of the Ingresses naming it).
+    pub namespace: String,
+    /// The Secret's name.
+    pub name: String,
+    /// Index of the Secret in [`Inventory::objects`], when it was read.
+    pub object: Option<usize>,
+    /// Index of the cert-manager Certificate that writes it, when one was read.
+    pub certificate: Option<usize>,
+    /// The `spec.tls` entries naming it.
+    pub users: Vec<TlsUser>,
+}
+
+/// One `spec.tls` entry naming a Secret.
+#[derive(Debug, Clone)]
+pub struct TlsUser {
+    /// Index of the Ingress in [`Inventory::objects`].
+    pub ingress: usize,
+    /// Index of the entry in `spec.tls`.
+    pub tls_index: usize,
+    /// The entry's hosts.
+    pub hosts: Vec<String>,
+}
+
 /// An Ingress in the inventory with its resolved class.
 #[derive(Debug, Clone)]
 pub struct IngressEntry {
@@ -568,6 +594,68 @@ impl Inventory {
             network_policies,
             posture,
         }
+    }
+
+    /// Every TLS Secret that an Ingress names in `spec.tls`, with who names it, in order of
+    /// namespace and name. Secrets that do not exist are included (with `object: None`).
+    #[must_use]
+    pub fn tls_uses(&self) -> Vec<TlsUse> {
+        let mut uses: BTreeMap<(String, String), Vec<TlsUser>> = BTreeMap::new();
+        for entry in &self.ingresses {
+            let (object, ing) = self.ingress(entry);
+            let tls = ing.spec.iter().flat_map(|s| s.tls.iter().flatten());
+            for (i, t) in tls.enumerate() {
+                let Some(name) = t.secret_name.as_deref().filter(|n| !n.is_empty()) else {
+                    continue;
+                };
+                uses.entry((object.ns().to_owned(), name.to_owned()))
+                    .or_default()
+                    .push(TlsUser {
+                        ingress: entry.object,
+                        tls_index: i,
+                        hosts: t.hosts.clone().unwrap_or_default(),
+                    });
+            }
+        }
+        uses.into_iter()
+            .map(|((namespace, name), users)| TlsUse {
+                object: self
+                    .index
+                    .get(&(Kind::Secret, namespace.clone(), name.clone()))
+                    .copied(),
+                certificate: self.cert_manager_certificate(&namespace, &name),
+                namespace,
+                name,
+                users,
+            })
+            .collect()
+    }
+
+    /// The cert-manager Certificate that writes Secret `name` of `namespace`: the one the
+    /// Secret's `cert-manager.io/certificate-name` annotation names, or else one whose
+    /// `spec.secretName` is `name`.
+    #[must_use]
+    pub fn cert_manager_certificate(&self, namespace: &str, name: &str) -> Option<usize> {
+        let annotated = self
+            .get(Kind::Secret, namespace, name)
+            .and_then(|s| s.annotation("cert-manager.io/certificate-name"))
+            .map(str::to_owned);
+        let mut by_spec = None;
+        for (i, o) in self.of_kind(Kind::Certificate) {
+            if o.ns() != namespace {
+                continue;
+            }
+            if annotated.as_deref() == Some(o.name.as_str()) {
+                return Some(i);
+            }
+            if let Resource::Certificate(c) = &o.resource
+                && c.spec.secret_name == name
+                && by_spec.is_none()
+            {
+                by_spec = Some(i);
+            }
+        }
+        by_spec
     }
 
     /// The secret name of the first `spec.tls` entry of an Ingress whose hosts cover `host`.

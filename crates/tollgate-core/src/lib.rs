@@ -2,6 +2,7 @@
 //! the report renderers. No async, no network, no database: fast to compile and to test.
 
 pub mod baseline;
+pub mod cert;
 pub mod config;
 pub mod controller;
 pub mod docs;

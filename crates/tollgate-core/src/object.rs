@@ -17,7 +17,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass, NetworkPolicy};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// The kinds Tollgate reads. Any other kind in the input is skipped without comment.
@@ -42,6 +42,8 @@ pub enum Kind {
     ClusterRoleBinding,
     ValidatingWebhookConfiguration,
     Namespace,
+    /// cert-manager's `Certificate` (`cert-manager.io/v1`), a custom resource.
+    Certificate,
 }
 
 /// Where a kind is served from an API server: group, version, plural, and whether it is namespaced.
@@ -59,7 +61,7 @@ pub struct ApiPath {
 
 impl Kind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Ingress,
         Kind::IngressClass,
         Kind::Service,
@@ -78,6 +80,7 @@ impl Kind {
         Kind::ClusterRoleBinding,
         Kind::ValidatingWebhookConfiguration,
         Kind::Namespace,
+        Kind::Certificate,
     ];
 
     /// The `kind` string.
@@ -107,6 +110,13 @@ impl Kind {
         } else {
             format!("{}/{}", a.group, a.version)
         }
+    }
+
+    /// Whether the kind is a custom resource of an add-on (cert-manager): a server that does not
+    /// serve it simply does not have the add-on, which is no gap in what Tollgate sees.
+    #[must_use]
+    pub fn add_on(self) -> bool {
+        matches!(self, Kind::Certificate)
     }
 
     /// Whether objects of this kind live in a namespace.
@@ -193,6 +203,7 @@ impl Kind {
                 "ValidatingWebhookConfiguration",
             ),
             Kind::Namespace => ("", "v1", "namespaces", false, "Namespace"),
+            Kind::Certificate => ("cert-manager.io", "v1", "certificates", true, "Certificate"),
         };
         KindApi {
             group,
@@ -227,9 +238,11 @@ pub struct SecretInfo {
     pub type_: String,
     /// Names of the keys in `data` and `stringData`.
     pub keys: BTreeSet<String>,
-    /// The PEM bytes of `tls.crt`: a public certificate chain, kept for certificate analysis.
-    /// The private key is never kept.
-    pub tls_crt: Option<Vec<u8>>,
+    /// What `tls.crt` holds, analysed when the Secret is read (with `ca.crt`, and `tls.key`
+    /// checked against the leaf). The private key itself is never kept.
+    pub tls: Option<Box<crate::cert::Chain>>,
+    /// Pointer to `tls.crt` in the object as written (`/data/tls.crt` or `/stringData/tls.crt`).
+    pub tls_crt_pointer: Option<String>,
 }
 
 /// An object's typed body. Large types are boxed so the enum stays small.
@@ -254,6 +267,92 @@ pub enum Resource {
     ClusterRoleBinding(Box<ClusterRoleBinding>),
     ValidatingWebhookConfiguration(Box<ValidatingWebhookConfiguration>),
     Namespace(Box<Namespace>),
+    Certificate(Box<CertManagerCertificate>),
+}
+
+/// The fields of a cert-manager `Certificate` that Tollgate reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CertManagerCertificate {
+    /// The object's metadata.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// The desired certificate.
+    #[serde(default)]
+    pub spec: CertManagerCertificateSpec,
+    /// What cert-manager observed; absent in manifests.
+    #[serde(default)]
+    pub status: Option<CertManagerCertificateStatus>,
+}
+
+/// `Certificate.spec`, the fields Tollgate reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertManagerCertificateSpec {
+    /// The Secret the certificate is written to.
+    #[serde(default)]
+    pub secret_name: String,
+    /// DNS names requested.
+    #[serde(default)]
+    pub dns_names: Vec<String>,
+    /// The issuer.
+    #[serde(default)]
+    pub issuer_ref: Option<CertManagerIssuerRef>,
+}
+
+/// `Certificate.spec.issuerRef`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CertManagerIssuerRef {
+    /// Issuer name.
+    #[serde(default)]
+    pub name: String,
+    /// `Issuer` (default) or `ClusterIssuer`.
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+/// `Certificate.status`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertManagerCertificateStatus {
+    /// Conditions, `Ready` among them.
+    #[serde(default)]
+    pub conditions: Vec<CertManagerCondition>,
+    /// End of the issued certificate's validity.
+    #[serde(default)]
+    pub not_after: Option<String>,
+    /// When cert-manager will renew it.
+    #[serde(default)]
+    pub renewal_time: Option<String>,
+}
+
+/// A condition of a cert-manager resource.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CertManagerCondition {
+    /// `Ready`, `Issuing`, …
+    #[serde(rename = "type", default)]
+    pub type_: String,
+    /// `True`, `False` or `Unknown`.
+    #[serde(default)]
+    pub status: String,
+    /// Machine reason.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Human message.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+impl CertManagerCertificate {
+    /// The `Ready` condition when it is not `True`: (status, reason, message).
+    #[must_use]
+    pub fn not_ready(&self) -> Option<&CertManagerCondition> {
+        self.status
+            .as_ref()?
+            .conditions
+            .iter()
+            .find(|c| c.type_ == "Ready")
+            .filter(|c| c.status != "True")
+    }
 }
 
 /// A reference to an object as reports print it.
@@ -380,6 +479,7 @@ impl Object {
                 Resource::ValidatingWebhookConfiguration(typed(&value)?)
             }
             Kind::Namespace => Resource::Namespace(typed(&value)?),
+            Kind::Certificate => Resource::Certificate(typed(&value)?),
         };
         let meta = resource.metadata();
         let Some(name) = meta.name.clone().filter(|n| !n.is_empty()) else {
@@ -522,6 +622,7 @@ impl Resource {
             Resource::ClusterRoleBinding(o) => &o.metadata,
             Resource::ValidatingWebhookConfiguration(o) => &o.metadata,
             Resource::Namespace(o) => &o.metadata,
+            Resource::Certificate(o) => &o.metadata,
         }
     }
 }
@@ -586,7 +687,9 @@ fn secret_info(value: &Value) -> Result<SecretInfo, ObjectError> {
         .unwrap_or("Opaque")
         .to_owned();
     let mut keys = BTreeSet::new();
-    let mut tls_crt = None;
+    // The three values certificate analysis reads; `tls.key` lives only in this function.
+    let mut pem: [Option<Vec<u8>>; 3] = [None, None, None];
+    let mut tls_crt_pointer = None;
     for field in ["data", "stringData"] {
         let Some(entries) = value.get(field) else {
             continue;
@@ -602,22 +705,36 @@ fn secret_info(value: &Value) -> Result<SecretInfo, ObjectError> {
         };
         for (k, v) in entries {
             keys.insert(k.clone());
-            if k == "tls.crt" {
-                tls_crt = match (field, v) {
-                    ("data", Value::String(_)) => serde_json::from_value::<ByteString>(v.clone())
-                        .ok()
-                        .map(|b| b.0),
-                    ("stringData", Value::String(s)) => Some(s.clone().into_bytes()),
-                    _ => None,
-                };
+            let Some(slot) = ["tls.crt", "ca.crt", "tls.key"].iter().position(|n| n == k) else {
+                continue;
+            };
+            let bytes = match (field, v) {
+                ("data", Value::String(_)) => serde_json::from_value::<ByteString>(v.clone())
+                    .ok()
+                    .map(|b| b.0),
+                ("stringData", Value::String(s)) => Some(s.clone().into_bytes()),
+                _ => None,
+            };
+            if slot == 0 {
+                tls_crt_pointer = Some(format!("/{field}/tls.crt"));
+            }
+            // `stringData` wins over `data`, as the API server merges it.
+            if bytes.is_some() {
+                pem[slot] = bytes;
             }
         }
+    }
+    let [crt, ca, key] = pem;
+    let tls = crt.map(|crt| Box::new(crate::cert::analyze(&crt, ca.as_deref(), key.as_deref())));
+    if tls.is_none() {
+        tls_crt_pointer = None;
     }
     Ok(SecretInfo {
         metadata,
         type_,
         keys,
-        tls_crt,
+        tls,
+        tls_crt_pointer,
     })
 }
 
@@ -753,7 +870,10 @@ mod tests {
             s.keys.iter().map(String::as_str).collect::<Vec<_>>(),
             ["tls.crt", "tls.key"]
         );
-        assert_eq!(s.tls_crt.as_deref(), Some(&b"cert"[..]));
+        // `cert` is no certificate: the analysis says so.
+        let tls = s.tls.as_ref().expect("tls.crt analysed");
+        assert!(tls.unusable().is_some());
+        assert_eq!(s.tls_crt_pointer.as_deref(), Some("/data/tls.crt"));
         assert!(!format!("{o:?}").contains("secret-key"));
         let applied = Object::from_value(
             json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tls", "annotations": {

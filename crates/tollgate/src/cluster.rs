@@ -110,6 +110,11 @@ async fn load_async(args: &InputArgs) -> anyhow::Result<Loaded> {
                     }
                 }
             }
+            Err(ListError::Refused { code: 404, .. }) if kind.add_on() => {
+                // The add-on is not installed: there are none of its objects.
+                reached = true;
+                scope.present.insert(kind);
+            }
             Err(ListError::Refused { code, reason }) => {
                 reached = true;
                 let what = if code == 403 {

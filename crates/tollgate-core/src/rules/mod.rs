@@ -190,6 +190,8 @@ pub struct Context<'a> {
     pub inventory: &'a Inventory,
     /// Options from the config.
     pub options: &'a RuleOptions,
+    /// The instant time-dependent rules judge at (`--at`, default now).
+    pub now: jiff::Timestamp,
 }
 
 /// A problem a rule found, before the engine places and filters it.

@@ -17,11 +17,18 @@ static RULES: &[&dyn Rule] = &[
     &exposure::service_external_ips::ServiceExternalIps,
     &exposure::ingress_in_default_namespace::IngressInDefaultNamespace,
     // END exposure
-    // BEGIN tls: TG2xx (TG205-TG211 are kept for the certificate rules), in code order
+    // BEGIN tls: TG2xx, in code order
     &tls::tls_missing::TlsMissing,
     &tls::plain_http_allowed::PlainHttpAllowed,
     &tls::tls_host_not_covered::TlsHostNotCovered,
     &tls::tls_secret_missing::TlsSecretMissing,
+    &tls::certificate_expired::CertificateExpired,
+    &tls::certificate_expiring::CertificateExpiring,
+    &tls::certificate_host_mismatch::CertificateHostMismatch,
+    &tls::certificate_weak_key::CertificateWeakKey,
+    &tls::certificate_weak_signature::CertificateWeakSignature,
+    &tls::certificate_self_signed::CertificateSelfSigned,
+    &tls::certificate_chain_incomplete::CertificateChainIncomplete,
     &tls::backend_tls_unverified::BackendTlsUnverified,
     // END tls
     // BEGIN routing: TG3xx, in code order
