@@ -98,11 +98,11 @@ impl Certificate {
         self.dns_names.iter().any(|n| san_covers(n, &host))
     }
 
-    /// Whole days from `at` to the end of validity; negative once expired.
+    /// Whole days from `at` to the end of validity, rounded towards zero: negative once
+    /// expired by a day or more, `0` on the last (or first expired) day.
     #[must_use]
     pub fn days_left(&self, at: Timestamp) -> i64 {
-        let secs = self.not_after.as_second() - at.as_second();
-        secs.div_euclid(86_400)
+        (self.not_after.as_second() - at.as_second()) / 86_400
     }
 }
 
@@ -252,6 +252,16 @@ pub fn analyze(tls_crt: &[u8], ca_crt: Option<&[u8]>, tls_key: Option<&[u8]>) ->
         key,
     }
 }
+
+/// Describes one DER certificate (e.g. one a server presented), or `None` if it is not one.
+#[must_use]
+pub fn describe_der(der: &[u8]) -> Option<Certificate> {
+    let (_, c) = X509Certificate::from_der(der).ok()?;
+    Some(describe(&c, der))
+}
+
+/// The subject ingress-nginx gives the certificate it makes up when a route has no usable one.
+pub const FAKE_CERTIFICATE_CN: &str = "Kubernetes Ingress Controller Fake Certificate";
 
 /// The DER of every `CERTIFICATE` block, and what is wrong with the rest.
 fn pem_certificates(pem: &[u8]) -> (Vec<Vec<u8>>, Vec<String>) {
@@ -890,6 +900,41 @@ mod tests {
         }
     }
 
+    /// Every byte of real certificates and keys flipped, and every truncation: never a panic.
+    #[test]
+    fn mutated_der_never_panics() {
+        let pem = |label: &str, der: &[u8]| {
+            let b64 = serde_json::to_value(k8s_openapi::ByteString(der.to_vec())).unwrap();
+            format!(
+                "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+                b64.as_str().unwrap()
+            )
+        };
+        let (ders, _) = pem_certificates(&fixture("sha1.crt"));
+        let key = PrivateKeyDer::from_pem_slice(&fixture("expired.key")).unwrap();
+        let PrivateKeyDer::Pkcs1(key) = key else {
+            panic!("expired.key is PKCS #1")
+        };
+        let key = key.secret_pkcs1_der().to_vec();
+        for (label, der) in [("CERTIFICATE", &ders[0]), ("RSA PRIVATE KEY", &key)] {
+            for i in (0..der.len()).step_by(3) {
+                let mut flipped = der.clone();
+                flipped[i] ^= 0x5a;
+                for bytes in [&flipped[..], &der[..i]] {
+                    let text = pem(label, bytes);
+                    let c = analyze(
+                        text.as_bytes(),
+                        Some(text.as_bytes()),
+                        Some(text.as_bytes()),
+                    );
+                    let _ = c.leaf().map(|l| (l.covers("a.example.com"), l.weak_key()));
+                    let _ = describe_der(bytes);
+                    let _ = analyze(&fixture("expired.crt"), None, Some(text.as_bytes()));
+                }
+            }
+        }
+    }
+
     #[test]
     fn rfc_6125_wildcards_cover_one_label() {
         let c = chain("wildcard");
@@ -917,7 +962,9 @@ mod tests {
         let leaf = c.leaf().unwrap();
         let at: Timestamp = "2026-11-22T00:00:00Z".parse().unwrap();
         assert_eq!(leaf.days_left(at), 20);
-        let at: Timestamp = "2026-12-12T00:00:01Z".parse().unwrap();
+        let at: Timestamp = "2026-12-11T00:00:01Z".parse().unwrap();
+        assert_eq!(leaf.days_left(at), 0);
+        let at: Timestamp = "2026-12-13T00:00:01Z".parse().unwrap();
         assert_eq!(leaf.days_left(at), -1);
     }
 

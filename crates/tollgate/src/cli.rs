@@ -81,6 +81,17 @@ pub enum Command {
     /// List the rule catalog, or explain one rule
     Rules(RulesArgs),
 
+    /// Inventory the TLS secrets that routes serve: subject, SANs, days left, key, chain, findings
+    #[command(after_help = "Examples:\n  \
+        tollgate certs deploy/                               every TLS secret routes use, soonest expiry first\n  \
+        tollgate certs --cluster --format json              for a dashboard or a ticket\n  \
+        tollgate certs deploy/ --at 2027-01-01T00:00:00Z    what will have expired by New Year\n  \
+        tollgate certs --cluster --probe                    compare what each host serves with its Secret\n  \
+        tollgate certs deploy/ --probe --probe-address 10.0.0.5:443   probe one controller address\n\n\
+        Exit codes: 0 clean, 1 a finding at or above --fail-on or a host serving another certificate, 2 usage error.\n\
+        The private key is only checked against the certificate; it is never printed or stored.")]
+    Certs(CertsArgs),
+
     /// What ingress-nginx would refuse if its validation were raised: a higher
     /// `annotations-risk-level`, or `strict-validate-path-type` (exits 1 if anything would break)
     #[command(
@@ -182,6 +193,36 @@ pub enum ScanFormat {
     Markdown,
     /// GitHub Actions workflow commands (annotations)
     Github,
+}
+
+#[derive(Debug, Args)]
+pub struct CertsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = RulesFormat::Table)]
+    pub format: RulesFormat,
+
+    /// Exit 1 when a certificate finding is at or above this severity
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_fail_on)]
+    pub fail_on: Option<FailOn>,
+
+    /// Judge expiry as of this instant (RFC 3339) instead of now
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<jiff::Timestamp>,
+
+    /// Connect to each host (port 443) and compare the certificate it serves with its Secret's
+    #[arg(long)]
+    pub probe: bool,
+
+    /// With --probe, connect here (HOST:PORT, e.g. the controller's address) for every host, sending the host as SNI
+    #[arg(long, value_name = "HOST:PORT", requires = "probe")]
+    pub probe_address: Option<String>,
+
+    /// With --probe, seconds to wait for each connection and handshake
+    #[arg(long, value_name = "SECONDS", default_value_t = 5, requires = "probe")]
+    pub probe_timeout: u64,
 }
 
 #[derive(Debug, Args)]

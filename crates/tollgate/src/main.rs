@@ -6,6 +6,7 @@ mod cluster;
 mod cmd;
 mod input;
 mod output;
+mod probe;
 
 use std::process::ExitCode;
 

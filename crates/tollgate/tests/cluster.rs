@@ -698,3 +698,62 @@ fn secret_data_never_reaches_the_output() {
         }
     }
 }
+
+#[test]
+fn certs_cluster_quotes_cert_manager_and_a_missing_crd_is_no_gap() {
+    // ingress-shim's Certificate for a new host has failed: the Secret was never written.
+    let fake = fixture_cluster()
+        .object(json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": "promo", "namespace": "shop",
+                         "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"}},
+            "spec": {"ingressClassName": "nginx",
+                     "tls": [{"hosts": ["promo.example.com"], "secretName": "promo-tls"}],
+                     "rules": [{"host": "promo.example.com", "http": {"paths": [{"path": "/",
+                        "pathType": "Prefix",
+                        "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}
+        }))
+        .object(json!({
+            "apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+            "metadata": {"name": "promo-tls", "namespace": "shop"},
+            "spec": {"secretName": "promo-tls", "dnsNames": ["promo.example.com"],
+                     "issuerRef": {"name": "letsencrypt", "kind": "ClusterIssuer"}},
+            "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "Failed",
+                "message": "Failed to wait for order resource \"promo-tls-1-1\" to become ready"}]}
+        }))
+        .start();
+    let ws = Workstation::new(&fake.url());
+    let run = ws.run(&["certs", "--cluster", "--format", "json"]);
+    let report = run.json();
+    let promo = report["certificates"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["secret"] == "promo-tls")
+        .unwrap_or_else(|| panic!("no promo-tls row: {report:#}"));
+    assert_eq!(promo["status"], "missing");
+    assert_eq!(promo["cert_manager"]["ready"], "False");
+    let message = promo["findings"][0]["message"].as_str().expect("a finding");
+    assert!(
+        message
+            .contains("cert-manager Certificate `promo-tls` is not Ready (Failed: Failed to wait"),
+        "{message}"
+    );
+    assert_eq!(run.code, 1);
+
+    // Without cert-manager the server does not serve `certificates` at all: that is no gap in
+    // what Tollgate sees, so no warning and no skipped rule.
+    let fake = fixture_cluster().unserve("certificates").start();
+    let ws = Workstation::new(&fake.url());
+    let run = ws.run(&["scan", "--cluster", "--format", "json"]);
+    assert!(!run.stderr.contains("certificates"), "{}", run.stderr);
+    assert!(
+        !run.json()["warnings"].to_string().contains("certificates"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !fake.requests_for("certificates").is_empty(),
+        "Certificates were asked for"
+    );
+}

@@ -1,5 +1,6 @@
 //! Report renderers, one file per output format.
 
+pub mod certs;
 pub mod github;
 pub mod json;
 pub mod junit;

@@ -1,5 +1,6 @@
 //! One file per command.
 
+mod certs;
 mod generate;
 mod map;
 mod rules;
@@ -16,6 +17,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => scan::run(args, &cli.global),
         Command::Map(args) => map::run(args, &cli.global),
         Command::Rules(args) => rules::run(args, &cli.global),
+        Command::Certs(args) => certs::run(args, &cli.global),
         Command::Generate(args) => generate::run(args),
         Command::WhatIf(args) => what_if::run(args, &cli.global),
     }

@@ -92,6 +92,7 @@ pub struct Builder {
     objects: Vec<Value>,
     page_size: Option<usize>,
     forbidden: BTreeSet<String>,
+    unserved: BTreeSet<String>,
     token: Option<String>,
 }
 
@@ -137,6 +138,13 @@ impl Builder {
         self
     }
 
+    /// Answers 404 Not Found to every list of this resource, as a server without the CRD does
+    /// (e.g. `certificates` without cert-manager).
+    pub fn unserve(mut self, plural: &str) -> Self {
+        self.unserved.insert(plural.to_owned());
+        self
+    }
+
     /// Requires `Authorization: Bearer {token}` on every request.
     pub fn token(mut self, token: &str) -> Self {
         self.token = Some(token.to_owned());
@@ -173,6 +181,7 @@ impl Builder {
             store,
             page_size: self.page_size,
             forbidden: self.forbidden,
+            unserved: self.unserved,
             token: self.token,
             requests: Mutex::default(),
             cursors: Mutex::default(),
@@ -280,6 +289,7 @@ struct Shared {
     store: BTreeMap<&'static str, Vec<Value>>,
     page_size: Option<usize>,
     forbidden: BTreeSet<String>,
+    unserved: BTreeSet<String>,
     token: Option<String>,
     requests: Mutex<Vec<RecordedRequest>>,
     /// Continue token → where the next page starts.
@@ -398,7 +408,7 @@ fn list(
     }) else {
         return not_found_status();
     };
-    if namespace.is_some() && !kind.namespaced() {
+    if (namespace.is_some() && !kind.namespaced()) || shared.unserved.contains(plural) {
         return not_found_status();
     }
     if shared.forbidden.contains(plural) {

@@ -47,12 +47,15 @@ impl Rule for CertificateExpired {
             let mut problems = Vec::new();
             for (i, c) in s.judged() {
                 if c.not_after < cx.now {
-                    let ago = -c.days_left(cx.now) - 1;
+                    let ago = match -c.days_left(cx.now) {
+                        0 => "less than a day ago".to_owned(),
+                        1 => "1 day ago".to_owned(),
+                        n => format!("{n} days ago"),
+                    };
                     problems.push(format!(
-                        "{} expired on {} ({ago} day{} ago)",
+                        "{} expired on {} ({ago})",
                         describe(i, c),
                         day(c.not_after),
-                        if ago == 1 { "" } else { "s" }
                     ));
                 } else if c.not_before > cx.now {
                     problems.push(format!(

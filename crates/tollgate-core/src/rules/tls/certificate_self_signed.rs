@@ -1,10 +1,7 @@
-use crate::cert::internal_host;
+use crate::cert::{FAKE_CERTIFICATE_CN, internal_host};
 use crate::config::glob_matches;
 use crate::rules::prelude::*;
 use crate::rules::tls::served;
-
-/// The subject ingress-nginx gives the certificate it makes up when it has no usable one.
-const FAKE_CERTIFICATE_CN: &str = "Kubernetes Ingress Controller Fake Certificate";
 
 declare_rule! {
     /// ## What it does
