@@ -224,16 +224,41 @@ fn write_service(out: &mut String, c: &mut Counts, ns: &str, svc: &Svc, app: &st
     c.services += 1;
 }
 
-/// Base64 of `-----BEGIN FAKE CERTIFICATE-----` / `-----BEGIN FAKE KEY-----`: placeholders, not PEM.
-const FAKE_CRT: &str = "LS0tLS1CRUdJTiBGQUtFIENFUlRJRklDQVRFLS0tLS0K";
+/// A real certificate chain (an ECDSA leaf for `shop.example.com` and its RSA intermediate, from
+/// the test suite's PKI), so that every Secret costs a real parse and signature check. It names
+/// none of the generated hosts: `certificate-host-mismatch` has work too.
+const CHAIN_PEM: &str = include_str!("../../crates/tollgate-core/tests/fixtures/certs/good.crt");
+/// Base64 of `-----BEGIN FAKE KEY-----`: a placeholder (as SOPS or sealed secrets leave in Git).
 const FAKE_KEY: &str = "LS0tLS1CRUdJTiBGQUtFIEtFWS0tLS0tCg==";
 
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ABC[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 fn write_secret(out: &mut String, c: &mut Counts, ns: &str, name: &str) {
+    static CRT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let crt = CRT.get_or_init(|| base64(CHAIN_PEM.as_bytes()));
     let _ = write!(
         out,
         "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: {ns}\n  \
          annotations:\n    cert-manager.io/issuer-name: letsencrypt-prod\ntype: kubernetes.io/tls\n\
-         data:\n  tls.crt: {FAKE_CRT}\n  tls.key: {FAKE_KEY}\n"
+         data:\n  tls.crt: {crt}\n  tls.key: {FAKE_KEY}\n"
     );
     c.objects += 1;
     c.secrets += 1;

@@ -628,18 +628,29 @@ fn leaf_public(leaf: &X509Certificate<'_>) -> Option<PublicHalf> {
 fn compare_key(pem: &[u8], leaf: &X509Certificate<'_>) -> KeyCheck {
     let key = match PrivateKeyDer::from_pem_slice(pem) {
         Ok(k) => k,
-        Err(rustls_pki_types::pem::Error::NoItemsFound) => {
-            // PEM of another kind (a certificate where the key should be) is a mistake even in
-            // manifests; no PEM at all may be a placeholder.
+        Err(e) => {
+            // PEM of another kind (a certificate where the key should be) and a broken private
+            // key are mistakes even in manifests; no private-key PEM at all may be a
+            // placeholder.
             return match x509_parser::pem::Pem::iter_from_buffer(pem).find_map(Result::ok) {
                 Some(p) => KeyCheck::Unreadable(format!(
                     "`tls.key` holds `{}` PEM, not a private key",
                     p.label
                 )),
+                None if contains(pem, b"PRIVATE KEY-----") => {
+                    let why = match e {
+                        rustls_pki_types::pem::Error::MissingSectionEnd { .. } => {
+                            "no END line".to_owned()
+                        }
+                        rustls_pki_types::pem::Error::Base64Decode(_) => "bad base64".to_owned(),
+                        // Other errors may quote the offending line: key material.
+                        _ => "unreadable".to_owned(),
+                    };
+                    KeyCheck::Unreadable(format!("`tls.key` is a broken PEM private key ({why})"))
+                }
                 None => KeyCheck::NotPem,
             };
         }
-        Err(e) => return KeyCheck::Unreadable(format!("`tls.key` holds no private key: {e}")),
     };
     let public = match &key {
         PrivateKeyDer::Pkcs1(k) => rsa_public(k.secret_pkcs1_der()),
@@ -660,6 +671,10 @@ fn compare_key(pem: &[u8], leaf: &X509Certificate<'_>) -> KeyCheck {
         Some(_) => KeyCheck::Mismatch,
         None => KeyCheck::Unknown("the certificate's key algorithm is not compared".into()),
     }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// `RSAPrivateKey ::= SEQUENCE { version, modulus, publicExponent, … }` (PKCS #1).
