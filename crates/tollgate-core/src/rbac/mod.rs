@@ -27,6 +27,7 @@
 //! Every answer is a lower bound: other authorizers (Node, webhooks such as EKS access entries
 //! or GKE IAM, ABAC) can allow more, and RBAC cannot say who is in a group.
 
+pub mod controllers;
 mod matching;
 mod resources;
 pub mod review;
@@ -599,10 +600,17 @@ impl<'a> Policy<'a> {
         }
         if !assumed_roles.is_empty() {
             let names: Vec<String> = assumed_roles.iter().map(|n| format!("`{n}`")).collect();
-            limits.push(format!(
-                "ClusterRole {} is not in the input: assumed to be Kubernetes' default",
-                names.join(", ")
-            ));
+            limits.push(if names.len() == 1 {
+                format!(
+                    "ClusterRole {} is not in the input: assumed to be Kubernetes' default",
+                    names[0]
+                )
+            } else {
+                format!(
+                    "ClusterRoles {} are not in the input: assumed to be Kubernetes' defaults",
+                    names.join(", ")
+                )
+            });
         }
         Answer {
             query: query.clone(),

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::controllers::{ControllerAccount, controller_accounts};
 use super::{
     AlwaysAllowed, GrantScope, Latent, Policy, Query, RbacObject, RuleRef, Subject, SubjectClass,
     Target, WRITE_VERBS,
@@ -73,6 +74,9 @@ pub struct Holder {
     /// Who the subject reaches, for groups that fan out to everyone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reach: Option<String>,
+    /// For an ingress controller's own service account: which controller and workload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ingress_controller: Option<String>,
     /// One entry per binding.
     pub grants: Vec<HolderGrant>,
 }
@@ -278,15 +282,20 @@ const GUARD_ROWS: &[RowSpec] = &[
 #[must_use]
 pub fn review(inv: &Inventory) -> Review {
     let policy = Policy::new(inv);
+    let cx = RowContext {
+        policy: &policy,
+        inv,
+        controllers: controller_accounts(inv),
+    };
     let mut rows = Vec::new();
     let mut limits = policy.limits.clone();
     for spec in ROUTE_ROWS {
-        rows.push(spec_row(&policy, spec, None));
+        rows.push(spec_row(&cx, spec, None));
     }
     let tls_namespaces = tls_namespaces(inv);
     if tls_namespaces.is_empty() {
         rows.push(build_row(
-            &policy,
+            &cx,
             "tls-secrets",
             "Secrets (no Ingress with TLS in the input)".into(),
             "swaps the certificate and key an Ingress serves",
@@ -295,7 +304,7 @@ pub fn review(inv: &Inventory) -> Review {
     }
     for ns in tls_namespaces {
         rows.push(build_row(
-            &policy,
+            &cx,
             "tls-secrets",
             format!("TLS Secrets in {ns}"),
             "swaps the certificate and key an Ingress serves",
@@ -303,7 +312,7 @@ pub fn review(inv: &Inventory) -> Review {
         ));
     }
     for spec in CERTIFICATE_ROWS {
-        rows.push(spec_row(&policy, spec, None));
+        rows.push(spec_row(&cx, spec, None));
     }
     if inv.installations.is_empty() {
         limits.push(
@@ -317,7 +326,7 @@ pub fn review(inv: &Inventory) -> Review {
         let workload = &inv.objects[inst.workload];
         let plural = workload.kind.api_path().plural;
         rows.push(build_row(
-            &policy,
+            &cx,
             "controller-configmap",
             format!(
                 "Controller ConfigMap {}/{}",
@@ -332,14 +341,14 @@ pub fn review(inv: &Inventory) -> Review {
             )],
         ));
         rows.push(build_row(
-            &policy,
+            &cx,
             "controller-workload",
             format!("Controller {} {ns}/{}", workload.kind, workload.name),
             "replaces the controller's image, flags or service account",
             vec![check(&CHANGE_VERBS, plural, Some(ns), Some(&workload.name))],
         ));
         rows.push(build_row(
-            &policy,
+            &cx,
             "controller-pods",
             format!("Pods in the controller namespace {ns}: exec, create"),
             "runs code as the controller, whose service account can read Secrets",
@@ -350,7 +359,7 @@ pub fn review(inv: &Inventory) -> Review {
         ));
     }
     for spec in GUARD_ROWS {
-        rows.push(spec_row(&policy, spec, None));
+        rows.push(spec_row(&cx, spec, None));
     }
     Review {
         rows,
@@ -378,17 +387,43 @@ fn check(
     }
 }
 
-fn spec_row(policy: &Policy<'_>, spec: &RowSpec, namespace: Option<&str>) -> ReviewRow {
+/// What every row is built from.
+struct RowContext<'a> {
+    policy: &'a Policy<'a>,
+    inv: &'a Inventory,
+    controllers: Vec<ControllerAccount>,
+}
+
+impl RowContext<'_> {
+    fn controller_of(&self, subject: &Subject) -> Option<String> {
+        if subject.kind != super::SubjectKind::ServiceAccount {
+            return None;
+        }
+        let account = self.controllers.iter().find(|a| {
+            subject.namespace.as_deref() == Some(a.namespace.as_str()) && subject.name == a.name
+        })?;
+        let w = &self.inv.objects[account.workload];
+        Some(format!(
+            "{}, {} {}/{}",
+            account.controller,
+            w.kind,
+            w.ns(),
+            w.name
+        ))
+    }
+}
+
+fn spec_row(cx: &RowContext<'_>, spec: &RowSpec, namespace: Option<&str>) -> ReviewRow {
     let checks = spec
         .resources
         .iter()
         .map(|r| check(spec.verbs, r, namespace, None))
         .collect();
-    build_row(policy, spec.id, spec.title.to_owned(), spec.why, checks)
+    build_row(cx, spec.id, spec.title.to_owned(), spec.why, checks)
 }
 
 fn build_row(
-    policy: &Policy<'_>,
+    cx: &RowContext<'_>,
     id: &'static str,
     title: String,
     why: &'static str,
@@ -405,7 +440,7 @@ fn build_row(
                 namespace: c.namespace.clone(),
                 name: c.name.clone(),
             };
-            for g in policy.who_can(&query).grants {
+            for g in cx.policy.who_can(&query).grants {
                 let key = (g.subject.clone(), g.binding.clone(), g.subject_index);
                 let (entry, resources) = merged.entry(key).or_insert_with(|| {
                     (
@@ -436,6 +471,7 @@ fn build_row(
             class: subject.class(),
             builtin: true,
             reach: subject.reach(),
+            ingress_controller: cx.controller_of(&subject),
             subject,
             grants: Vec::new(),
         });

@@ -2,6 +2,7 @@
 
 mod generate;
 mod map;
+mod rbac;
 mod rules;
 mod scan;
 mod what_if;
@@ -16,6 +17,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => scan::run(args, &cli.global),
         Command::Map(args) => map::run(args, &cli.global),
         Command::Rules(args) => rules::run(args, &cli.global),
+        Command::Rbac(args) => rbac::run(args, &cli.global),
         Command::Generate(args) => generate::run(args),
         Command::WhatIf(args) => what_if::run(args, &cli.global),
     }
