@@ -309,8 +309,8 @@ impl RbacInputArgs {
 
 #[derive(Debug, Args)]
 pub struct WhoCanArgs {
-    /// The verb: get, list, watch, create, update, patch, delete, deletecollection, or escalate,
-    /// bind, impersonate, `*`
+    /// The verb: get, list, watch, create, update, patch, delete, deletecollection, escalate,
+    /// bind, impersonate... (`*` asks who holds every verb)
     pub verb: String,
 
     /// RESOURCE[/SUBRESOURCE], RESOURCE.GROUP[/SUBRESOURCE], or a /url/path
