@@ -598,6 +598,22 @@ impl<'a> Policy<'a> {
                 query.verb
             ));
         }
+        let cluster_scoped = match &query.target {
+            Target::Resource {
+                group,
+                resource,
+                cluster_scoped,
+                ..
+            } => *cluster_scoped && !(group.is_empty() && resource == "namespaces"),
+            Target::NonResource { .. } => true,
+        };
+        if cluster_scoped && query.namespace.is_some() {
+            limits.push(format!(
+                "{} is not namespaced: only ClusterRoleBindings grant it, and the namespace is \
+                 not used",
+                query.target.describe()
+            ));
+        }
         if !assumed_roles.is_empty() {
             let names: Vec<String> = assumed_roles.iter().map(|n| format!("`{n}`")).collect();
             limits.push(if names.len() == 1 {
@@ -740,53 +756,51 @@ fn role_def(o: &Object, object: Option<usize>) -> Option<RoleDef<'_>> {
 }
 
 /// Fills every role's effective rules: its own, and for an aggregated ClusterRole the rules of
-/// every other ClusterRole its selectors match, themselves aggregated (the `edit` → `admin`
-/// chain). A cycle of aggregated roles stops at the role already being computed.
+/// every other ClusterRole its selectors match, and of every ClusterRole those aggregate in turn
+/// (the `view` → `edit` → `admin` chain). This is the fixed point the aggregation controller
+/// reaches, cycles included; it is computed without recursion so that no input can exhaust the
+/// stack.
 fn aggregate(roles: &mut [RoleDef<'_>]) {
-    fn visit(
-        i: usize,
-        roles: &[RoleDef<'_>],
-        done: &mut [Option<Vec<(usize, usize)>>],
-        on_stack: &mut [bool],
-    ) -> Vec<(usize, usize)> {
-        if let Some(rules) = &done[i] {
-            return rules.clone();
-        }
-        let own: Vec<(usize, usize)> = (0..roles[i].own.len()).map(|r| (i, r)).collect();
-        if on_stack[i] {
-            return own;
-        }
-        let Some(selectors) = roles[i].selectors else {
-            done[i] = Some(own.clone());
-            return own;
-        };
-        on_stack[i] = true;
-        let mut rules = own;
-        let empty = BTreeMap::new();
-        // The aggregation controller takes the matching roles in name order.
-        let mut parts: Vec<usize> = (0..roles.len())
-            .filter(|&j| j != i && roles[j].cluster && roles[j].name != roles[i].name)
-            .filter(|&j| {
-                let labels = roles[j].labels.unwrap_or(&empty);
-                selectors.iter().any(|s| selector_matches(s, labels))
-            })
-            .collect();
-        parts.sort_by_key(|&j| roles[j].name);
-        for j in parts {
-            for rule in visit(j, roles, done, on_stack) {
-                if !rules.contains(&rule) {
-                    rules.push(rule);
+    let empty = BTreeMap::new();
+    // The ClusterRoles each aggregated role selects directly, in name order as the controller
+    // takes them.
+    let parts: Vec<Vec<usize>> = roles
+        .iter()
+        .enumerate()
+        .map(|(i, role)| {
+            let Some(selectors) = role.selectors else {
+                return Vec::new();
+            };
+            let mut selected: Vec<usize> = (0..roles.len())
+                .filter(|&j| j != i && roles[j].cluster && roles[j].name != role.name)
+                .filter(|&j| {
+                    let labels = roles[j].labels.unwrap_or(&empty);
+                    selectors.iter().any(|s| selector_matches(s, labels))
+                })
+                .collect();
+            selected.sort_by_key(|&j| roles[j].name);
+            selected
+        })
+        .collect();
+    for i in 0..roles.len() {
+        let mut rules: Vec<(usize, usize)> = (0..roles[i].own.len()).map(|r| (i, r)).collect();
+        if !parts[i].is_empty() {
+            let mut seen = vec![false; roles.len()];
+            seen[i] = true;
+            let mut queue: std::collections::VecDeque<usize> = parts[i].iter().copied().collect();
+            for &j in &parts[i] {
+                seen[j] = true;
+            }
+            while let Some(j) = queue.pop_front() {
+                rules.extend((0..roles[j].own.len()).map(|r| (j, r)));
+                for &k in &parts[j] {
+                    if !seen[k] {
+                        seen[k] = true;
+                        queue.push_back(k);
+                    }
                 }
             }
         }
-        on_stack[i] = false;
-        done[i] = Some(rules.clone());
-        rules
-    }
-    let mut done = vec![None; roles.len()];
-    let mut on_stack = vec![false; roles.len()];
-    for i in 0..roles.len() {
-        let rules = visit(i, roles, &mut done, &mut on_stack);
         roles[i].effective = rules;
     }
 }

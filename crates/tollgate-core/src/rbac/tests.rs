@@ -106,6 +106,11 @@ fn a_role_binding_to_a_cluster_role_grants_only_in_its_namespace() {
     assert_eq!(grant.role.kind, "ClusterRole");
     // A RoleBinding never grants a cluster-scoped resource, even through a ClusterRole.
     let classes = policy.who_can(&query("create", "ingressclasses").in_namespace("storefront"));
+    assert!(
+        classes.limits.iter().any(|l| l.contains("not namespaced")),
+        "{:?}",
+        classes.limits
+    );
     assert_eq!(
         subjects(&classes),
         [

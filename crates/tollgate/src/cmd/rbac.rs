@@ -83,6 +83,10 @@ fn new_table(color: bool, header: &[&str]) -> Table {
             .iter()
             .map(|h| Cell::new(h).add_attribute(Attribute::Bold)),
     );
+    // Two spaces between columns and none before the first, as `tollgate map` prints.
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 2));
+    }
     table
 }
 
@@ -132,7 +136,7 @@ fn who_can_table(answer: &Answer, color: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Who can {}\n", answer.query.describe());
     if answer.grants.is_empty() {
-        out.push_str("No binding allows it.\n");
+        out.push_str("No binding allows it.\n\n");
     } else {
         let mut table = new_table(color, &["SUBJECT", "KIND", "WHERE", "GRANTED BY"]);
         for g in &answer.grants {
@@ -149,6 +153,7 @@ fn who_can_table(answer: &Answer, color: bool) -> String {
         for line in table.to_string().lines() {
             let _ = writeln!(out, "{}", line.trim_end());
         }
+        out.push('\n');
     }
     footer(
         &mut out,
@@ -243,7 +248,7 @@ fn review_table(review: &Review, color: bool) -> String {
             ));
         }
         for line in table.to_string().lines() {
-            let _ = writeln!(out, "  {}", line.trim_end());
+            let _ = writeln!(out, "   {}", line.trim_end());
         }
     }
     out.push('\n');
