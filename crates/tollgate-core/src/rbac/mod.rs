@@ -344,7 +344,9 @@ pub struct Policy<'a> {
     roles: Vec<RoleDef<'a>>,
     role_index: HashMap<(bool, &'a str, &'a str), usize>,
     bindings: Vec<BindingDef<'a>>,
-    complete: bool,
+    /// Whether an absent Role / ClusterRole is known not to exist (a complete listing of the
+    /// kind) rather than merely not among the objects read.
+    listed: [bool; 2],
     limits: Vec<String>,
 }
 
@@ -427,9 +429,8 @@ impl<'a> Policy<'a> {
                 .or_insert(i);
         }
         let scope = &inv.scope;
-        let cluster_roles_listed = scope.complete
-            && scope.has(Kind::ClusterRole)
-            && !scope.denied.contains_key(&Kind::ClusterRole);
+        let listed = |kind| scope.complete && scope.has(kind) && !scope.denied.contains_key(&kind);
+        let cluster_roles_listed = listed(Kind::ClusterRole);
         if !cluster_roles_listed {
             for o in default_cluster_roles() {
                 if role_index.contains_key(&(true, "", o.name.as_str())) {
@@ -507,7 +508,7 @@ impl<'a> Policy<'a> {
             roles,
             role_index,
             bindings,
-            complete: scope.complete,
+            listed: [listed(Kind::Role), cluster_roles_listed],
             limits,
         }
     }
@@ -676,7 +677,7 @@ impl<'a> Policy<'a> {
         } else {
             format!(" in namespace `{namespace}`")
         };
-        let reason = if self.complete {
+        let reason = if self.listed[usize::from(cluster)] {
             format!("{kind} `{name}` does not exist{where_}")
         } else {
             format!("{kind} `{name}`{where_} is not among the objects read")

@@ -436,6 +436,33 @@ subjects: [{kind: User, name: alice}]
     assert!(a.grants.is_empty());
     assert_eq!(a.latent.len(), 1);
     assert_eq!(a.latent[0].reason, "ClusterRole `edit` does not exist");
+
+    // ClusterRoles the scanner could not list: absence proves nothing, defaults are assumed.
+    let mut m = Manifests::default();
+    m.add_text("cluster", text.to_owned());
+    let mut scope = crate::inventory::Scope {
+        present: Kind::ALL.into_iter().collect(),
+        complete: true,
+        ..crate::inventory::Scope::default()
+    };
+    scope.present.remove(&Kind::ClusterRole);
+    scope
+        .denied
+        .insert(Kind::ClusterRole, "forbidden (HTTP 403)".into());
+    let inv = Inventory::build(m.objects, Vec::new(), Some(scope));
+    let a = who_can(
+        &inv,
+        &query("create", "ingresses").in_namespace("storefront"),
+    );
+    assert_eq!(subjects(&a), ["User alice"]);
+    assert!(a.grants[0].assumed);
+    assert!(
+        a.limits
+            .iter()
+            .any(|l| l.contains("clusterroles could not be listed")),
+        "{:?}",
+        a.limits
+    );
 }
 
 #[test]
