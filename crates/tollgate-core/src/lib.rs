@@ -11,6 +11,7 @@ pub mod installation;
 pub mod inventory;
 pub mod manifest;
 pub mod object;
+pub mod rbac;
 pub mod render;
 pub mod report;
 pub mod rules;

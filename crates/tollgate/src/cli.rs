@@ -15,7 +15,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         helm template my-chart | tollgate scan -  audit rendered Helm output\n  \
         tollgate scan --cluster --context prod    audit the live cluster\n  \
         tollgate map examples/ --format mermaid   draw the route graph\n  \
-        tollgate rules wildcard-host              explain one rule\n\n\
+        tollgate rules wildcard-host              explain one rule\n  \
+        tollgate rbac review examples/            who can change what is exposed\n\n\
         Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error or nothing readable."
 )]
 pub struct Cli {
@@ -102,6 +103,14 @@ pub enum Command {
         tollgate what-if deploy/ --risk-level medium --strict-paths --format json"
     )]
     WhatIf(WhatIfArgs),
+
+    /// Who may change what is exposed: `who-can` questions and the RBAC review
+    #[command(after_help = "Examples:\n  \
+        tollgate rbac who-can create ingresses -n storefront deploy/\n  \
+        tollgate rbac who-can update services/status --cluster\n  \
+        tollgate rbac review examples/\n  \
+        tollgate rbac review --cluster --format json")]
+    Rbac(RbacArgs),
 
     /// Generate rule docs, the man page or shell completions
     #[command(hide = true)]
@@ -269,6 +278,117 @@ pub struct WhatIfArgs {
 fn parse_risk(s: &str) -> Result<tollgate_core::installation::Risk, String> {
     tollgate_core::installation::Risk::parse(s)
         .ok_or_else(|| format!("unknown risk level `{s}` (low, medium, high or critical)"))
+}
+
+#[derive(Debug, Args)]
+pub struct RbacArgs {
+    #[command(subcommand)]
+    pub command: RbacCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RbacCommand {
+    /// Every subject that may make a request, with the binding and the role rule that allow it
+    ///
+    /// Reads Roles, ClusterRoles, RoleBindings and ClusterRoleBindings from manifests or the
+    /// cluster and answers as Kubernetes' RBAC authorizer would: wildcards, `*/status`,
+    /// resourceNames, aggregated ClusterRoles, RoleBindings limited to their namespace, and the
+    /// implicit groups of service accounts. Members of `system:masters` are always allowed.
+    /// The answer is a lower bound: other authorizers (Node, webhook, cloud IAM) can allow more.
+    #[command(
+        name = "who-can",
+        after_help = "Examples:\n  \
+        tollgate rbac who-can create ingresses -n storefront deploy/\n  \
+        tollgate rbac who-can update ingresses/status --cluster\n  \
+        tollgate rbac who-can update configmaps -n ingress-nginx --name ingress-nginx-controller --cluster\n  \
+        tollgate rbac who-can create certificates.cert-manager.io -n shop deploy/ --format json\n  \
+        tollgate rbac who-can get /metrics --cluster\n\n\
+        RESOURCE is a plural (ingresses), a kubectl short or singular name (ing), RESOURCE.GROUP for\n\
+        other API groups (certificates.cert-manager.io), with /SUBRESOURCE (ingresses/status), or a\n\
+        URL path starting with / for non-resource URLs."
+    )]
+    WhoCan(WhoCanArgs),
+
+    /// Who can change what is exposed: Ingresses, their status, Services, endpoints, TLS
+    /// Secrets, cert-manager, the controller, admission webhooks, Gateway API and escalation
+    #[command(after_help = "Examples:\n  \
+        tollgate rbac review examples/\n  \
+        tollgate rbac review --cluster --hide-builtin\n  \
+        tollgate rbac review deploy/ --format json -o rbac-review.json")]
+    Review(RbacReviewArgs),
+}
+
+/// Where RBAC objects come from. Always every namespace: a ClusterRoleBinding or another
+/// namespace's RoleBinding can grant what is asked.
+#[derive(Debug, Args)]
+pub struct RbacInputArgs {
+    /// Files or folders of manifests (YAML or JSON; folders are read recursively); `-` reads standard input
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Read the live cluster from the kubeconfig (or in-cluster config) instead of files
+    #[arg(long, conflicts_with = "paths")]
+    pub cluster: bool,
+
+    /// Kubeconfig context to use with --cluster
+    #[arg(long, requires = "cluster", value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+impl RbacInputArgs {
+    /// The common input arguments, listing every namespace.
+    pub fn input(&self) -> InputArgs {
+        InputArgs {
+            paths: self.paths.clone(),
+            cluster: self.cluster,
+            context: self.context.clone(),
+            namespace: None,
+            all_namespaces: true,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct WhoCanArgs {
+    /// The verb: get, list, watch, create, update, patch, delete, deletecollection, escalate,
+    /// bind, impersonate... (`*` asks who holds every verb)
+    pub verb: String,
+
+    /// RESOURCE[/SUBRESOURCE], RESOURCE.GROUP[/SUBRESOURCE], or a /url/path
+    pub resource: String,
+
+    #[command(flatten)]
+    pub input: RbacInputArgs,
+
+    /// The namespace of the request [default: any namespace, each grant saying where it applies]
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// The object's name (rules limited to resourceNames allow only named requests)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Leave out Kubernetes' own components (`system:` identities and default bindings)
+    #[arg(long)]
+    pub hide_builtin: bool,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = RulesFormat::Table)]
+    pub format: RulesFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RbacReviewArgs {
+    #[command(flatten)]
+    pub input: RbacInputArgs,
+
+    /// Leave out Kubernetes' own components (`system:` identities and default bindings)
+    #[arg(long)]
+    pub hide_builtin: bool,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = RulesFormat::Table)]
+    pub format: RulesFormat,
 }
 
 #[derive(Debug, Args)]

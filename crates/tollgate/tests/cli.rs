@@ -664,3 +664,218 @@ fn what_if_lists_what_stricter_validation_would_refuse() {
         Some(2)
     );
 }
+
+/// The repository root, where `examples/` lives.
+fn repo_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `(total, critical, high, medium, low)` as a `--format json` summary counts them.
+fn counts(report: &serde_json::Value) -> (u64, u64, u64, u64, u64) {
+    let s = &report["summary"];
+    let sev = |k: &str| s["by_severity"][k].as_u64().unwrap();
+    (
+        s["findings"].as_u64().unwrap(),
+        sev("critical"),
+        sev("high"),
+        sev("medium"),
+        sev("low"),
+    )
+}
+
+#[test]
+fn the_examples_readme_states_the_counts_the_scan_prints() {
+    let root = repo_root();
+    let readme = std::fs::read_to_string(root.join("examples/README.md")).unwrap();
+    let flat = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The counts are stated as of the day the certificates were judged; later, the expiring
+    // certificate becomes expired.
+    let at = "2026-11-22T00:00:00Z";
+    let plain = json(&run(
+        &["scan", "examples/", "--format", "json", "--at", at],
+        &root,
+    ));
+    let (n, c, h, m, l) = counts(&plain);
+    let stated =
+        format!("reports exactly these {n} findings ({c} critical, {h} high, {m} medium, {l} low)");
+    assert!(
+        flat.contains(&stated),
+        "examples/README.md should say: {stated}"
+    );
+    let configured = run(
+        &[
+            "scan",
+            "examples/shop",
+            "--config",
+            "examples/tollgate.yaml",
+            "--format",
+            "json",
+            "--at",
+            at,
+        ],
+        &root,
+    );
+    assert_eq!(configured.status.code(), Some(1), "failOn: high");
+    let report = json(&configured);
+    let (n, c, h, m, l) = counts(&report);
+    let suppressed = report["suppressed"].as_array().unwrap().len();
+    let stated = format!(
+        "With `--config examples/tollgate.yaml`: {n} findings ({c} critical, {h} high, {m} medium, \
+         {l} low), {suppressed} suppressed"
+    );
+    assert!(
+        flat.contains(&stated),
+        "examples/README.md should say: {stated}"
+    );
+}
+
+#[test]
+fn scan_reports_the_planted_rbac_grants_of_the_examples() {
+    let root = repo_root();
+    let report = json(&run(
+        &["scan", "examples/", "--select", "rbac", "--format", "json"],
+        &root,
+    ));
+    let mut found: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["resource"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    let expected = [
+        ("broad-ingress-write-access", "deployers"),
+        ("controller-reads-all-secrets", "ingress-nginx"),
+        ("endpoint-write-access", "release-bot"),
+        ("ingress-status-write", "status-reporter"),
+        ("rbac-escalation-path", "support-impersonation"),
+        ("service-status-write", "release-bot"),
+        ("service-status-write", "status-reporter"),
+    ]
+    .map(|(r, n)| (r.to_owned(), n.to_owned()));
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn rbac_review_prints_the_matrix_of_the_examples() {
+    let out = run(&["rbac", "review", "examples/"], &repo_root());
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "== Ingresses: create, change, delete ==",
+        "== Ingress status ==",
+        "== Service status ==",
+        "== TLS Secrets in storefront ==",
+        "== Controller ConfigMap ingress-nginx/ingress-nginx-controller ==",
+        "== Admission webhooks ==",
+        "== impersonate ==",
+        "Group deployers",
+        "ServiceAccount internal-tools/statuspage",
+        "ingress controller: ingress-nginx, Deployment ingress-nginx/ingress-nginx-controller",
+        "Always allowed: Group system:masters",
+        "lower bound",
+    ] {
+        assert!(
+            text.contains(expected),
+            "`{expected}` missing from:\n{text}"
+        );
+    }
+    assert!(!text.contains('\x1b'), "no colour when piped");
+}
+
+#[test]
+fn rbac_who_can_names_the_planted_subject_and_only_where_it_applies() {
+    let root = repo_root();
+    let out = run(
+        &[
+            "rbac",
+            "who-can",
+            "create",
+            "ingresses",
+            "-n",
+            "storefront",
+            "examples/",
+        ],
+        &root,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("Who can create ingresses (networking.k8s.io) in namespace storefront")
+    );
+    assert!(text.contains("Group deployers"), "{text}");
+    assert!(text.contains("Group storefront-developers"), "{text}");
+    assert!(
+        !text.contains("payments-developers"),
+        "edit in payments is not storefront: {text}"
+    );
+    assert!(text.contains("lower bound"));
+
+    let v = json(&run(
+        &[
+            "rbac",
+            "who-can",
+            "create",
+            "ingresses",
+            "-n",
+            "storefront",
+            "examples/",
+            "--format",
+            "json",
+        ],
+        &root,
+    ));
+    assert_eq!(v["query"]["verb"], "create");
+    assert_eq!(v["query"]["group"], "networking.k8s.io");
+    let subjects: Vec<&str> = v["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["subject"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["deployers", "platform", "storefront-developers"]);
+    let deployers = &v["grants"][0];
+    assert_eq!(deployers["scope"], "cluster-wide");
+    assert_eq!(deployers["binding"]["kind"], "ClusterRoleBinding");
+    assert_eq!(deployers["role"]["name"], "ingress-deployer");
+    assert_eq!(deployers["rule"]["index"], 0);
+    assert_eq!(v["grants"][2]["namespace"], "storefront");
+    assert_eq!(
+        v["grants"][2]["assumed"], true,
+        "`edit` is Kubernetes' default"
+    );
+    assert_eq!(v["always_allowed"][0]["subject"]["name"], "system:masters");
+    assert!(v["limits"][0].as_str().unwrap().contains("lower bound"));
+
+    let review = json(&run(
+        &["rbac", "review", "examples/", "--format", "json"],
+        &root,
+    ));
+    let rows = review["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["id"], "ingresses");
+    assert!(rows.iter().any(|r| r["id"] == "controller-configmap"));
+}
+
+#[test]
+fn rbac_who_can_refuses_an_unknown_resource_before_reading() {
+    let dir = dir_with(&[("m.yaml", CLEAN.as_bytes())]);
+    let out = run(
+        &["rbac", "who-can", "create", "widgets", "m.yaml"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("widgets.example.com"), "{err}");
+    // With the group spelled out, it is a question like any other (and nobody may).
+    let ok = run(
+        &["rbac", "who-can", "create", "widgets.example.com", "m.yaml"],
+        dir.path(),
+    );
+    assert_eq!(ok.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("No binding allows it."));
+}

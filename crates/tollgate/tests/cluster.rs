@@ -757,3 +757,124 @@ fn certs_cluster_quotes_cert_manager_and_a_missing_crd_is_no_gap() {
         "Certificates were asked for"
     );
 }
+
+/// RBAC objects on top of the fixture cluster: a cluster-wide grant, a namespaced one, and a
+/// binding to Kubernetes' default `edit`, which this fake cluster does not have.
+fn rbac_cluster() -> Builder {
+    let rbac = "rbac.authorization.k8s.io/v1";
+    fixture_cluster()
+        .object(json!({
+            "apiVersion": rbac, "kind": "ClusterRole", "metadata": {"name": "ingress-writer"},
+            "rules": [{"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"],
+                       "verbs": ["create", "update"]}]
+        }))
+        .object(json!({
+            "apiVersion": rbac, "kind": "ClusterRoleBinding", "metadata": {"name": "deployers"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                        "name": "ingress-writer"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                          "name": "deployers"}]
+        }))
+        .object(json!({
+            "apiVersion": rbac, "kind": "RoleBinding",
+            "metadata": {"name": "alice", "namespace": "shop"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                        "name": "ingress-writer"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}]
+        }))
+        .object(json!({
+            "apiVersion": rbac, "kind": "RoleBinding",
+            "metadata": {"name": "shop-developers", "namespace": "shop"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                        "name": "edit"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                          "name": "shop-developers"}]
+        }))
+}
+
+#[test]
+fn rbac_who_can_reads_the_cluster_roles_and_bindings() {
+    let fake = rbac_cluster().start();
+    let ws = Workstation::new(&fake.url());
+
+    let run = ws.run(&[
+        "rbac",
+        "who-can",
+        "create",
+        "ingresses",
+        "-n",
+        "shop",
+        "--cluster",
+        "--format",
+        "json",
+    ]);
+
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let answer = run.json();
+    let grants: Vec<(String, String)> = answer["grants"]
+        .as_array()
+        .expect("grants array")
+        .iter()
+        .map(|g| {
+            (
+                g["subject"]["name"].as_str().unwrap_or_default().to_owned(),
+                g["scope"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        grants,
+        [
+            ("deployers".to_owned(), "cluster-wide".to_owned()),
+            ("alice".to_owned(), "namespace".to_owned()),
+        ]
+    );
+    // A live cluster is read as it is: the absent `edit` role is not assumed, the binding is
+    // latent.
+    assert_eq!(answer["latent"][0]["subject"]["name"], "shop-developers");
+    assert_eq!(
+        answer["latent"][0]["reason"],
+        "ClusterRole `edit` does not exist"
+    );
+    for plural in [
+        "roles",
+        "clusterroles",
+        "rolebindings",
+        "clusterrolebindings",
+    ] {
+        let requests = fake.requests_for(plural);
+        assert!(!requests.is_empty(), "{plural} were listed");
+        assert!(
+            requests.iter().all(|r| r.namespace().is_none()),
+            "{plural} are listed in every namespace: {requests:?}"
+        );
+    }
+
+    // Bindings the scanner may not list make the answer say what it is missing.
+    let denied = rbac_cluster().forbid("rolebindings").start();
+    let ws = Workstation::new(&denied.url());
+    let run = ws.run(&[
+        "rbac",
+        "who-can",
+        "create",
+        "ingresses",
+        "-n",
+        "shop",
+        "--cluster",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let answer = run.json();
+    assert_eq!(answer["grants"].as_array().map(Vec::len), Some(1));
+    let limits = answer["limits"].to_string();
+    assert!(
+        limits.contains("rolebindings could not be listed"),
+        "{limits}"
+    );
+    assert!(
+        run.stderr.contains("cannot list rolebindings"),
+        "{}",
+        run.stderr
+    );
+}

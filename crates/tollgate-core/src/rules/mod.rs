@@ -22,6 +22,7 @@ pub mod annotations;
 pub mod exposure;
 pub mod health;
 pub mod network_policy;
+pub mod rbac;
 pub mod routing;
 pub mod tls;
 

@@ -3,7 +3,7 @@
 
 use super::Rule;
 #[allow(unused_imports)]
-use super::{access_control, annotations, exposure, health, network_policy, routing, tls};
+use super::{access_control, annotations, exposure, health, network_policy, rbac, routing, tls};
 
 static RULES: &[&dyn Rule] = &[
     // BEGIN exposure: TG1xx, in code order
@@ -75,6 +75,15 @@ static RULES: &[&dyn Rule] = &[
     &health::backend_without_resource_limits::BackendWithoutResourceLimits,
     &health::single_replica_backend::SingleReplicaBackend,
     // END health
+    // BEGIN rbac: TG8xx, in code order
+    &rbac::broad_ingress_write_access::BroadIngressWriteAccess,
+    &rbac::ingress_status_write::IngressStatusWrite,
+    &rbac::service_status_write::ServiceStatusWrite,
+    &rbac::endpoint_write_access::EndpointWriteAccess,
+    &rbac::controller_reads_all_secrets::ControllerReadsAllSecrets,
+    &rbac::webhook_config_write::WebhookConfigWrite,
+    &rbac::rbac_escalation_path::RbacEscalationPath,
+    // END rbac
 ];
 
 /// Every rule, in code order.

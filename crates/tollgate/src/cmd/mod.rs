@@ -3,6 +3,7 @@
 mod certs;
 mod generate;
 mod map;
+mod rbac;
 mod rules;
 mod scan;
 mod what_if;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Map(args) => map::run(args, &cli.global),
         Command::Rules(args) => rules::run(args, &cli.global),
         Command::Certs(args) => certs::run(args, &cli.global),
+        Command::Rbac(args) => rbac::run(args, &cli.global),
         Command::Generate(args) => generate::run(args),
         Command::WhatIf(args) => what_if::run(args, &cli.global),
     }
