@@ -43,19 +43,7 @@ impl Rule for CertificateWeakKey {
                 .judged()
                 .filter_map(|(i, c)| Some(format!("{}: {}", describe(i, c), c.weak_key()?)))
                 .collect();
-            if problems.is_empty() {
-                continue;
-            }
-            let message = format!(
-                "{}; secret `{}` {}",
-                problems.join("; "),
-                s.secret_name(),
-                s.served_by(cx.inventory)
-            );
-            let d = out.report(s.object, s.pointer, message);
-            if let Some(h) = s.hosts().first() {
-                d.host(*h);
-            }
+            s.report(cx, out, &problems);
         }
     }
 }

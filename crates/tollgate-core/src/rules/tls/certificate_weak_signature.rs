@@ -48,19 +48,7 @@ impl Rule for CertificateWeakSignature {
                     )
                 })
                 .collect();
-            if problems.is_empty() {
-                continue;
-            }
-            let message = format!(
-                "{}; secret `{}` {}",
-                problems.join("; "),
-                s.secret_name(),
-                s.served_by(cx.inventory)
-            );
-            let d = out.report(s.object, s.pointer, message);
-            if let Some(h) = s.hosts().first() {
-                d.host(*h);
-            }
+            s.report(cx, out, &problems);
         }
     }
 }

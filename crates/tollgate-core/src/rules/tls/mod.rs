@@ -96,6 +96,28 @@ impl Served<'_> {
         }
     }
 
+    /// Reports `problems` (if any) on `tls.crt`: "problem; problem; secret `ns/x` serves …".
+    pub(crate) fn report(
+        &self,
+        cx: &crate::rules::Context<'_>,
+        out: &mut crate::rules::Diagnostics,
+        problems: &[String],
+    ) {
+        if problems.is_empty() {
+            return;
+        }
+        let message = format!(
+            "{}; secret `{}` {}",
+            problems.join("; "),
+            self.secret_name(),
+            self.served_by(cx.inventory)
+        );
+        let d = out.report(self.object, self.pointer, message);
+        if let Some(h) = self.hosts().first() {
+            d.host(*h);
+        }
+    }
+
     /// The cert-manager Certificate writing this Secret, when it is not Ready: "; cert-manager
     /// Certificate `x` is not Ready: reason: message".
     pub(crate) fn cert_manager_note(&self, inv: &Inventory) -> String {
