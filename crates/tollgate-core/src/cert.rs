@@ -236,7 +236,8 @@ pub fn analyze(tls_crt: &[u8], ca_crt: Option<&[u8]>, tls_key: Option<&[u8]>) ->
             .iter()
             .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, c)| c))
             .collect();
-        let (order, anchor) = path(&parsed, &ca);
+        let self_signed: Vec<bool> = certificates.iter().map(|c| c.self_signed).collect();
+        let (order, anchor) = path(&parsed, &self_signed, &ca);
         (order, Some(anchor))
     };
     let key = match (tls_key, parsed.first()) {
@@ -472,9 +473,13 @@ fn issued_by(c: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> bool {
         && c.verify_signature(Some(issuer.public_key())).is_ok()
 }
 
-/// Follows issuers from the leaf through the chain. Returns what is out of order, and where the
-/// path ends.
-fn path(chain: &[X509Certificate<'_>], ca: &[X509Certificate<'_>]) -> (Vec<String>, Anchor) {
+/// Follows issuers from the leaf through the chain (`self_signed[i]` says whether `chain[i]`
+/// is, as [`describe`] found). Returns what is out of order, and where the path ends.
+fn path(
+    chain: &[X509Certificate<'_>],
+    self_signed: &[bool],
+    ca: &[X509Certificate<'_>],
+) -> (Vec<String>, Anchor) {
     let mut problems = Vec::new();
     let mut visited = BTreeSet::from([0usize]);
     let mut current = 0usize;
@@ -492,7 +497,7 @@ fn path(chain: &[X509Certificate<'_>], ca: &[X509Certificate<'_>]) -> (Vec<Strin
     }
     loop {
         let c = &chain[current];
-        if self_signed(c) {
+        if self_signed[current] {
             return (
                 problems,
                 if current == 0 {

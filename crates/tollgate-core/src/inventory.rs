@@ -248,6 +248,9 @@ pub struct Inventory {
     /// The ingress-nginx controller installations among the workloads, found once here
     /// because many rules ask about them.
     pub installations: Vec<crate::installation::Installation>,
+    /// Every TLS Secret an Ingress names in `spec.tls`, with who names it, in order of namespace
+    /// and name; found once here for the certificate rules and `tollgate certs`.
+    pub tls_uses: Vec<TlsUse>,
     index: HashMap<(Kind, String, String), usize>,
     by_kind: HashMap<Kind, Vec<usize>>,
     /// Workloads (anything with pod labels) per namespace.
@@ -307,6 +310,7 @@ impl Inventory {
             ingresses: Vec::new(),
             routes: Vec::new(),
             installations: Vec::new(),
+            tls_uses: Vec::new(),
             index,
             by_kind,
             workloads_by_ns,
@@ -328,6 +332,7 @@ impl Inventory {
         inv.routes = (0..inv.ingresses.len())
             .flat_map(|i| inv.routes_of(i, &nginx))
             .collect();
+        inv.tls_uses = inv.find_tls_uses();
         inv
     }
 
@@ -598,8 +603,7 @@ impl Inventory {
 
     /// Every TLS Secret that an Ingress names in `spec.tls`, with who names it, in order of
     /// namespace and name. Secrets that do not exist are included (with `object: None`).
-    #[must_use]
-    pub fn tls_uses(&self) -> Vec<TlsUse> {
+    fn find_tls_uses(&self) -> Vec<TlsUse> {
         let mut uses: BTreeMap<(String, String), Vec<TlsUser>> = BTreeMap::new();
         for entry in &self.ingresses {
             let (object, ing) = self.ingress(entry);

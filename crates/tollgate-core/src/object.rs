@@ -538,32 +538,14 @@ impl Object {
     /// Deployments, StatefulSets and DaemonSets, `/spec` for a Pod.
     #[must_use]
     pub fn pod_spec(&self) -> Option<(&PodSpec, &'static str)> {
-        const TEMPLATE: &str = "/spec/template/spec";
-        match &self.resource {
-            Resource::Deployment(d) => d
-                .spec
-                .as_ref()?
-                .template
-                .spec
-                .as_ref()
-                .map(|s| (s, TEMPLATE)),
-            Resource::StatefulSet(d) => d
-                .spec
-                .as_ref()?
-                .template
-                .spec
-                .as_ref()
-                .map(|s| (s, TEMPLATE)),
-            Resource::DaemonSet(d) => d
-                .spec
-                .as_ref()?
-                .template
-                .spec
-                .as_ref()
-                .map(|s| (s, TEMPLATE)),
-            Resource::Pod(p) => p.spec.as_ref().map(|s| (s, "/spec")),
-            _ => None,
-        }
+        let template = match &self.resource {
+            Resource::Deployment(d) => &d.spec.as_ref()?.template,
+            Resource::StatefulSet(d) => &d.spec.as_ref()?.template,
+            Resource::DaemonSet(d) => &d.spec.as_ref()?.template,
+            Resource::Pod(p) => return p.spec.as_ref().map(|s| (s, "/spec")),
+            _ => return None,
+        };
+        template.spec.as_ref().map(|s| (s, "/spec/template/spec"))
     }
 
     /// The namespace, or `""` for cluster-scoped objects.

@@ -134,7 +134,7 @@ impl Probe {
 /// The rows, sorted by days left (Secrets without a readable certificate first).
 #[must_use]
 pub fn rows(inv: &Inventory, findings: &[Finding], at: Timestamp) -> Vec<CertRow> {
-    let uses = inv.tls_uses();
+    let uses = &inv.tls_uses;
     // Which Secret a finding is about: the Secret itself, or a `spec.tls[i]` entry naming it.
     let mut by_entry: BTreeMap<(usize, usize), usize> = BTreeMap::new();
     let mut by_secret: BTreeMap<usize, usize> = BTreeMap::new();
@@ -297,12 +297,6 @@ pub fn table(rows: &[CertRow], at: Timestamp, color: bool) -> String {
             r.findings.len().to_string(),
         ]);
     }
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
     let paint = |text: &str, code: &str| {
         if color {
             format!("\x1b[{code}m{text}\x1b[0m")
@@ -310,28 +304,25 @@ pub fn table(rows: &[CertRow], at: Timestamp, color: bool) -> String {
             text.to_owned()
         }
     };
+    let mut table = vec![header];
+    table.extend(cells);
+    // Row 0 is the header; a row's colour says how soon its certificate expires.
+    let row_style = |row: usize| match row.checked_sub(1).map(|i| rows[i].leaf.as_ref()) {
+        None => Some("1"),
+        Some(None) => Some("31"),
+        Some(Some(l)) if l.days_left < 0 => Some("31"),
+        Some(Some(l)) if l.days_left < 30 => Some("33"),
+        Some(Some(_)) => None,
+    };
+    let mut lines = super::columns(&table, color, |row, _, _| row_style(row)).into_iter();
     let mut out = String::new();
-    let line = |row: &[String], out: &mut String, style: Option<&str>| {
-        let mut s = String::new();
-        for (i, (c, w)) in row.iter().zip(widths).enumerate() {
-            let pad = w.saturating_sub(c.chars().count());
-            s.push_str(&style.map_or_else(|| c.clone(), |st| paint(c, st)));
-            if i + 1 < row.len() {
-                s.push_str(&" ".repeat(pad + 2));
-            }
-        }
-        out.push_str(s.trim_end());
+    let push = |out: &mut String, line: String| {
+        out.push_str(line.trim_end());
         out.push('\n');
     };
-    line(&header, &mut out, Some("1"));
-    for (r, row) in rows.iter().zip(&cells) {
-        let style = match r.leaf.as_ref().map(|l| l.days_left) {
-            None => Some("31"),
-            Some(d) if d < 0 => Some("31"),
-            Some(d) if d < 30 => Some("33"),
-            _ => None,
-        };
-        line(row, &mut out, style);
+    push(&mut out, lines.next().unwrap_or_default());
+    for (r, line) in rows.iter().zip(lines) {
+        push(&mut out, line);
         for f in &r.findings {
             let _ = writeln!(
                 out,

@@ -196,34 +196,21 @@ pub fn table(inv: &Inventory, color: bool) -> String {
             r.posture.waf.short().to_owned(),
         ]);
     }
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
+    let mut lines = vec![header.map(str::to_owned)];
+    lines.extend(rows);
     let mut out = String::new();
-    let line = |cells: &[String], bold: bool| {
-        let mut s = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            let pad = w.saturating_sub(cell.chars().count());
-            let warn = color && (cell.ends_with("(missing)") || (i == 6 && cell == "0"));
-            let text = match (bold && color, warn) {
-                (true, _) => format!("\x1b[1m{cell}\x1b[0m"),
-                (false, true) => format!("\x1b[31m{cell}\x1b[0m"),
-                _ => cell.clone(),
-            };
-            s.push_str(&text);
-            if i + 1 < cells.len() {
-                s.push_str(&" ".repeat(pad + 2));
-            }
+    let style = |row: usize, col: usize, cell: &str| {
+        if row == 0 {
+            Some("1")
+        } else if cell.ends_with("(missing)") || (col == 6 && cell == "0") {
+            Some("31")
+        } else {
+            None
         }
-        s.push('\n');
-        s
     };
-    out.push_str(&line(&header.map(str::to_owned), true));
-    for row in &rows {
-        out.push_str(&line(row, false));
+    for line in super::columns(&lines, color, style) {
+        out.push_str(&line);
+        out.push('\n');
     }
     let hosts: BTreeSet<&str> = inv
         .routes

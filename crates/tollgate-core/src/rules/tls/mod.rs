@@ -33,7 +33,7 @@ use crate::object::{CertManagerCertificate, Object, Resource};
 /// A TLS Secret that routes serve and whose `tls.crt` was read.
 pub(crate) struct Served<'a> {
     /// Who names it.
-    pub(crate) tls_use: TlsUse,
+    pub(crate) tls_use: &'a TlsUse,
     /// Index of the Secret.
     pub(crate) object: usize,
     /// Its certificates.
@@ -121,7 +121,7 @@ impl Served<'_> {
     /// The cert-manager Certificate writing this Secret, when it is not Ready: "; cert-manager
     /// Certificate `x` is not Ready: reason: message".
     pub(crate) fn cert_manager_note(&self, inv: &Inventory) -> String {
-        cert_manager_note(inv, &self.tls_use)
+        cert_manager_note(inv, self.tls_use)
     }
 }
 
@@ -152,8 +152,8 @@ pub(crate) fn not_ready_note(name: &str, c: &CertManagerCertificate) -> Option<S
 
 /// Every TLS Secret routes serve whose `tls.crt` holds at least one certificate.
 pub(crate) fn served(inv: &Inventory) -> Vec<Served<'_>> {
-    inv.tls_uses()
-        .into_iter()
+    inv.tls_uses
+        .iter()
         .filter_map(|tls_use| {
             let object = tls_use.object?;
             let Resource::Secret(secret) = &inv.objects[object].resource else {
