@@ -15,6 +15,7 @@ mod gcp_lb;
 mod haproxy;
 mod ingress_nginx;
 mod nginx;
+#[allow(dead_code)] // The parsers use it as they land.
 pub(crate) mod tokens;
 mod traefik;
 mod traefik_json;
