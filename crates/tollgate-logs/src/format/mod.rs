@@ -14,6 +14,7 @@ mod envoy_json;
 mod gcp_lb;
 mod haproxy;
 mod ingress_nginx;
+mod ingress_nginx_json;
 mod nginx;
 #[allow(dead_code)] // The parsers use it as they land.
 pub(crate) mod tokens;
