@@ -6,6 +6,7 @@
 
 pub mod format;
 pub mod record;
+pub mod routes;
 pub mod time;
 
 pub use format::{Format, Malformed};
