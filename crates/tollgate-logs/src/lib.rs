@@ -4,9 +4,11 @@
 //! hot path allocates nothing. This crate knows no Kubernetes types; the binary fills its
 //! [`routes::RouteTable`] from the core inventory.
 
+pub mod aggregate;
 pub mod format;
 pub mod record;
 pub mod routes;
+pub mod sketch;
 pub mod time;
 
 pub use format::{Format, Malformed};
