@@ -1,0 +1,3 @@
+//! Data generators shared by the benchmark binaries and their tests.
+
+pub mod access_logs;
