@@ -301,6 +301,9 @@ pub struct Config {
     pub suppressions: Vec<Suppression>,
     /// Options for rules.
     pub options: RuleOptions,
+    /// The `logs` section (detector thresholds and lists), validated by `tollgate logs`, which
+    /// owns its schema.
+    pub logs: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -331,6 +334,7 @@ struct RawConfig {
     certificate_expiry: Option<RawCertificateExpiry>,
     #[serde(default)]
     suppressions: Vec<RawSuppression>,
+    logs: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -550,6 +554,7 @@ impl Config {
                 certificate_warn_days: warn_days,
                 certificate_high_days: high_days,
             },
+            logs: raw.logs,
         })
     }
 }

@@ -5,8 +5,11 @@
 //! [`routes::RouteTable`] from the core inventory.
 
 pub mod aggregate;
+pub mod analyze;
 pub mod format;
+pub mod geoip;
 pub mod record;
+pub mod report;
 pub mod routes;
 pub mod sketch;
 pub mod time;

@@ -91,9 +91,105 @@ pub fn split_list(text: &str) -> impl Iterator<Item = &str> {
         .filter(|item| !item.is_empty())
 }
 
+/// Appends `record` as one JSON line in the `--records` shape (DESIGN §3): absent fields are
+/// omitted, list fields become arrays (a `-` item is `null`, keeping positions aligned).
+pub fn write_json(record: &Record<'_>, route: Option<&crate::routes::Target>, out: &mut Vec<u8>) {
+    #[derive(serde::Serialize)]
+    struct Json<'r> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        time: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_ip: Option<IpAddr>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        remote_user: Option<&'r str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        method: Option<&'r str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        path: Option<&'r str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        query: Option<&'r str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        protocol: Option<&'r str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        bytes_sent: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        referer: Option<&'r str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user_agent: Option<&'r str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        host: Option<&'r str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        upstream_name: Option<&'r str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        upstream_addr: Option<Vec<Option<&'r str>>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        upstream_status: Option<Vec<Option<u16>>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_time: Option<f64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        upstream_response_time: Option<Vec<Option<f64>>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<&'r str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        proxy_flags: Option<&'r str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        route: Option<&'r crate::routes::Target>,
+    }
+    fn items<'t, T>(text: &'t Option<Text<'_>>, parse: impl Fn(&'t str) -> Option<T>) -> Option<Vec<Option<T>>> {
+        let text = text.as_deref()?;
+        Some(split_list(text).map(|item| if item == "-" { None } else { parse(item) }).collect())
+    }
+    let json = Json {
+        time: record.time_us.map(crate::time::format_rfc3339),
+        client_ip: record.client_ip,
+        remote_user: record.remote_user.as_deref(),
+        method: record.method.as_deref(),
+        path: record.path.as_deref(),
+        query: record.query.as_deref(),
+        protocol: record.protocol.as_deref(),
+        status: record.status,
+        bytes_sent: record.bytes_sent,
+        referer: record.referer.as_deref(),
+        user_agent: record.user_agent.as_deref(),
+        host: record.host.as_deref(),
+        upstream_name: record.upstream_name.as_deref(),
+        upstream_addr: items(&record.upstream_addr, Some),
+        upstream_status: items(&record.upstream_status, |s| s.parse().ok()),
+        request_time: record.request_time,
+        upstream_response_time: items(&record.upstream_response_time, |s| s.parse().ok()),
+        request_id: record.request_id.as_deref(),
+        proxy_flags: record.proxy_flags.as_deref(),
+        route,
+    };
+    // Serializing plain data into a Vec cannot fail.
+    if serde_json::to_writer(&mut *out, &json).is_ok() {
+        out.push(b'\n');
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::split_list;
+
+    #[test]
+    fn json_lines_omit_absent_fields_and_keep_list_positions() {
+        let record = super::Record {
+            time_us: Some(1_581_076_131_000_000),
+            status: Some(502),
+            upstream_addr: Some("10.0.0.1:80, 10.0.0.2:80".into()),
+            upstream_status: Some("502, -".into()),
+            upstream_response_time: Some("0.001, -".into()),
+            ..super::Record::default()
+        };
+        let mut out = Vec::new();
+        super::write_json(&record, None, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"time":"2020-02-07T11:48:51Z","status":502,"upstream_addr":["10.0.0.1:80","10.0.0.2:80"],"upstream_status":[502,null],"upstream_response_time":[0.001,null]}"#.to_string() + "\n"
+        );
+    }
 
     #[test]
     fn split_list_keeps_ports_and_ipv6_whole() {

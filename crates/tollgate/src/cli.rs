@@ -104,6 +104,21 @@ pub enum Command {
     )]
     WhatIf(WhatIfArgs),
 
+    /// Audit access logs: parse, attribute each request to its route, aggregate, detect attacks
+    #[command(after_help = "Examples:\n  \
+        tollgate logs access.log --inventory deploy/          attribute requests to routes\n  \
+        kubectl logs -n ingress-nginx deploy/ingress-nginx-controller | tollgate logs -\n  \
+        tollgate logs /var/log/containers/ingress-*.log --cluster --format json\n  \
+        tollgate logs access.log.gz --records | jq 'select(.status >= 500)'\n  \
+        tollgate logs --follow access.log --geoip GeoLite2-Country.mmdb\n\n\
+        Formats (--log-format): ingress-nginx (upstreaminfo and JSON), nginx (combined), traefik,\n\
+        traefik-json, haproxy, aws-alb, envoy, envoy-json, gcp-lb; auto detects per file and per line.\n\
+        CRI and Docker JSON node log wrappers are unwrapped and .gz files read transparently.\n\
+        Detector thresholds, pattern lists, untrusted ranges and countries: the `logs` section of\n\
+        tollgate.yaml (see `tollgate logs --detectors`).\n\n\
+        Exit codes: 0 no alert, 1 alerts fired, 2 usage error or nothing readable.")]
+    Logs(LogsArgs),
+
     /// Who may change what is exposed: `who-can` questions and the RBAC review
     #[command(after_help = "Examples:\n  \
         tollgate rbac who-can create ingresses -n storefront deploy/\n  \
@@ -254,6 +269,82 @@ pub enum MapFormat {
     Dot,
     /// Mermaid flowchart (renders on GitHub)
     Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Access-log files (plain or .gz); `-` or nothing reads standard input
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Log format, or `auto` to detect it per file (and per line where files are mixed)
+    #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = parse_log_format)]
+    pub log_format: LogFormat,
+
+    /// Manifests (files or folders) whose Ingresses requests are attributed to
+    #[arg(long, value_name = "PATH", num_args = 1.., conflicts_with = "cluster")]
+    pub inventory: Vec<PathBuf>,
+
+    /// Attribute requests to the live cluster's Ingresses (kubeconfig or in-cluster config)
+    #[arg(long)]
+    pub cluster: bool,
+
+    /// Kubeconfig context to use with --cluster
+    #[arg(long, requires = "cluster", value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Only this namespace's Ingresses with --cluster
+    #[arg(short = 'n', long, requires = "cluster", value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// Print one normalized JSON object per request instead of the report
+    #[arg(long, conflicts_with_all = ["format", "follow"])]
+    pub records: bool,
+
+    /// Report format
+    #[arg(short, long, value_enum, default_value_t = LogsFormat::Table)]
+    pub format: LogsFormat,
+
+    /// Keep reading the file (or standard input) as it grows and print alerts as they fire;
+    /// Ctrl-C prints the report
+    #[arg(long)]
+    pub follow: bool,
+
+    /// MaxMind databases (.mmdb: GeoLite2/GeoIP2 Country or City, and ASN) for countries and ASNs
+    #[arg(long, value_name = "MMDB")]
+    pub geoip: Vec<PathBuf>,
+
+    /// Sources and routes listed in the table report
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// List the detectors with their defaults and exit
+    #[arg(long)]
+    pub detectors: bool,
+}
+
+/// `--log-format`: a format name, or `None` for auto.
+#[derive(Debug, Clone, Copy)]
+pub struct LogFormat(pub Option<tollgate_logs::Format>);
+
+fn parse_log_format(s: &str) -> Result<LogFormat, String> {
+    if s == "auto" {
+        return Ok(LogFormat(None));
+    }
+    tollgate_logs::Format::from_name(s).map(|f| LogFormat(Some(f))).ok_or_else(|| {
+        let names: Vec<&str> = tollgate_logs::Format::ALL.iter().map(|f| f.name()).collect();
+        format!("unknown format `{s}`; one of auto, {}", names.join(", "))
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogsFormat {
+    /// Top routes, top sources, status mix and alerts, for a terminal
+    Table,
+    /// The report as one JSON object
+    Json,
+    /// One self-contained HTML page with charts
+    Html,
 }
 
 #[derive(Debug, Args)]

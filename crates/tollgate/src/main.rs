@@ -7,6 +7,7 @@ mod cmd;
 mod input;
 mod output;
 mod probe;
+mod render_logs;
 
 use std::process::ExitCode;
 

@@ -12,7 +12,7 @@ pub mod text;
 /// Lays `rows` out as left-aligned columns two spaces apart, the last column unpadded: one line
 /// per row, without the newline. With `color`, `style(row, column, cell)` may give an SGR code
 /// (`"1"` bold, `"31"` red, …) for a cell.
-pub(crate) fn columns<R: AsRef<[String]>>(
+pub fn columns<R: AsRef<[String]>>(
     rows: &[R],
     color: bool,
     style: impl Fn(usize, usize, &str) -> Option<&'static str>,

@@ -2,6 +2,7 @@
 
 mod certs;
 mod generate;
+mod logs;
 mod map;
 mod rbac;
 mod rules;
@@ -22,5 +23,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rbac(args) => rbac::run(args, &cli.global),
         Command::Generate(args) => generate::run(args),
         Command::WhatIf(args) => what_if::run(args, &cli.global),
+        Command::Logs(args) => logs::run(args, &cli.global),
     }
 }
