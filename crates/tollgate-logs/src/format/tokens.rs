@@ -1,7 +1,12 @@
 //! A cursor over one log line for the space-separated formats: bare words, `"quoted"` fields
-//! (backslash escapes skipped, not decoded) and `[bracketed]` fields. Borrowing only.
+//! (backslash escapes skipped, not decoded), `[bracketed]` and `{braced}` fields, and nginx's
+//! list fields; plus the number parsers those formats share. Borrowing only.
+
+use std::borrow::Cow;
 
 use memchr::{memchr, memchr2};
+
+use crate::record::Text;
 
 /// Reads fields left to right; every method returns `None` when the field is not there, leaving
 /// the cursor where it was.
@@ -40,7 +45,11 @@ impl<'a> Cursor<'a> {
         if rest.is_empty() || rest[0] == b' ' {
             return None;
         }
-        let len = memchr(b' ', rest).unwrap_or(rest.len());
+        // Words are short (addresses, numbers, ids): a plain loop beats memchr's setup here.
+        let len = rest
+            .iter()
+            .position(|&byte| byte == b' ')
+            .unwrap_or(rest.len());
         let word = &self.line[self.pos..self.pos + len];
         self.pos += len;
         self.skip_spaces();
@@ -86,6 +95,76 @@ impl<'a> Cursor<'a> {
         Some(&self.line[start..end])
     }
 
+    /// A `"..."` field's content for formats that write the text raw (Traefik, HAProxy): the
+    /// first `"` ends it, a backslash is an ordinary byte. Then the spaces after it.
+    pub(crate) fn quoted_raw(&mut self) -> Option<&'a str> {
+        let bytes = self.line.as_bytes();
+        if bytes.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        let start = self.pos + 1;
+        let end = start + memchr(b'"', &bytes[start..])?;
+        self.pos = end + 1;
+        self.skip_spaces();
+        Some(&self.line[start..end])
+    }
+
+    /// A `{...}` field's content (HAProxy captured headers; no nesting), then the spaces after it.
+    pub(crate) fn braced(&mut self) -> Option<&'a str> {
+        let bytes = self.line.as_bytes();
+        if bytes.get(self.pos) != Some(&b'{') {
+            return None;
+        }
+        let start = self.pos + 1;
+        let end = start + memchr(b'}', &bytes[start..])?;
+        self.pos = end + 1;
+        self.skip_spaces();
+        Some(&self.line[start..end])
+    }
+
+    /// The text up to the next `byte` with trailing spaces trimmed, leaving the cursor on that
+    /// byte; `None` if the byte does not follow or nothing but spaces comes before it. For
+    /// unquoted fields that may hold spaces, such as nginx's `$remote_user` before `[`.
+    pub(crate) fn text_before(&mut self, byte: u8) -> Option<&'a str> {
+        let rest = &self.line.as_bytes()[self.pos..];
+        let len = memchr(byte, rest)?;
+        // The field must be separated from the delimiter by a space, as the formats write it.
+        if len < 2 || rest[len - 1] != b' ' {
+            return None;
+        }
+        let text = self.line[self.pos..self.pos + len].trim_end_matches(' ');
+        if text.is_empty() {
+            return None;
+        }
+        self.pos += len;
+        Some(text)
+    }
+
+    /// An nginx list field (`$upstream_addr`, `$upstream_status`, ...) as logged: items joined by
+    /// `", "` (servers tried) or `" : "` (upstream groups after an internal redirect). The field
+    /// goes on while an item ends with `,` or the next word is a lone `:`. `None`, leaving the
+    /// cursor where it was, when the field is missing or a separator has nothing after it.
+    pub(crate) fn list(&mut self) -> Option<&'a str> {
+        let start = self.pos;
+        let mut probe = *self;
+        loop {
+            let item_start = probe.pos;
+            let item = probe.word()?;
+            let end = item_start + item.len();
+            if item.ends_with(',') {
+                continue;
+            }
+            let rest = probe.rest().as_bytes();
+            if rest.first() == Some(&b':') && matches!(rest.get(1), None | Some(&b' ')) {
+                probe.pos += 1;
+                probe.skip_spaces();
+                continue;
+            }
+            *self = probe;
+            return Some(&self.line[start..end]);
+        }
+    }
+
     /// A literal, then the spaces after it.
     pub(crate) fn literal(&mut self, text: &str) -> Option<()> {
         if self.rest().starts_with(text) {
@@ -104,6 +183,65 @@ pub(crate) fn unset_to_none(text: &str) -> Option<&str> {
         "" | "-" => None,
         other => Some(other),
     }
+}
+
+/// [`unset_to_none`], borrowed into a record field.
+pub(crate) fn text(text: &str) -> Option<Text<'_>> {
+    unset_to_none(text).map(Cow::Borrowed)
+}
+
+/// An unsigned decimal integer of ASCII digits only (no sign, no spaces); `None` on overflow.
+pub(crate) fn parse_u64(text: &str) -> Option<u64> {
+    if text.is_empty() {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for &byte in text.as_bytes() {
+        if !byte.is_ascii_digit() {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u64::from(byte - b'0'))?;
+    }
+    Some(value)
+}
+
+/// An HTTP status: one to three ASCII digits (nginx always writes three; `009` is HTTP/0.9).
+pub(crate) fn parse_status(text: &str) -> Option<u16> {
+    if text.len() > 3 {
+        return None;
+    }
+    parse_u64(text).and_then(|value| u16::try_from(value).ok())
+}
+
+/// Powers of ten that an `f64` holds exactly.
+const POWERS_OF_TEN: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// A decimal number of seconds as nginx writes it (`0.001`, `12`): digits, optionally a dot and
+/// more digits. No sign, no exponent.
+pub(crate) fn parse_seconds(text: &str) -> Option<f64> {
+    let (whole, fraction) = match memchr(b'.', text.as_bytes()) {
+        Some(dot) => (&text[..dot], Some(&text[dot + 1..])),
+        None => (text, None),
+    };
+    let all_digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(whole) || !fraction.is_none_or(all_digits) {
+        return None;
+    }
+    let fraction = fraction.unwrap_or("");
+    if whole.len() + fraction.len() > 15 {
+        // Too many digits to stay exact below; the standard parser rounds correctly.
+        return text.parse().ok();
+    }
+    // Fifteen digits fit an f64 mantissa exactly, and one correctly rounded division by an exact
+    // power of ten gives the same value as parsing the decimal text.
+    let mut mantissa: u64 = 0;
+    for byte in whole.bytes().chain(fraction.bytes()) {
+        mantissa = mantissa * 10 + u64::from(byte - b'0');
+    }
+    let scale = POWERS_OF_TEN.get(fraction.len())?;
+    Some(mantissa as f64 / scale)
 }
 
 /// Splits a request line `METHOD TARGET PROTO` into method, path, query and protocol. The target
@@ -152,6 +290,10 @@ pub(crate) struct RequestLine<'a> {
 }
 
 /// `http://host:port/path` into (`host` without port, `/path`); `None` if not absolute.
+#[allow(
+    dead_code,
+    reason = "for formats that log absolute URLs (AWS ALB, GCP); none of part A"
+)]
 pub(crate) fn split_absolute(target: &str) -> Option<(&str, &str)> {
     let rest = target
         .strip_prefix("http://")
@@ -176,6 +318,33 @@ pub(crate) fn strip_port(authority: &str) -> &str {
         }
         _ => authority,
     }
+}
+
+/// Inputs for the never-panic tests of the parsers: every prefix and suffix (cut on char
+/// boundaries) of every line, and every line with one char replaced by each of the bytes that
+/// delimit fields (and a multi-byte char, to catch slicing off char boundaries).
+#[cfg(test)]
+pub(crate) fn mangled(lines: &[&str]) -> Vec<String> {
+    const REPLACEMENTS: [char; 18] = [
+        '"', '[', ']', '{', '}', '\\', ':', ',', '-', '/', ' ', '0', '9', '.', 'x', '?', '<',
+        '\u{e9}',
+    ];
+    let mut out = Vec::new();
+    for line in lines {
+        for (at, ch) in line.char_indices() {
+            out.push(line[..at].to_owned());
+            out.push(line[at..].to_owned());
+            for replacement in REPLACEMENTS {
+                let mut mangled = String::with_capacity(line.len() + 2);
+                mangled.push_str(&line[..at]);
+                mangled.push(replacement);
+                mangled.push_str(&line[at + ch.len_utf8()..]);
+                out.push(mangled);
+            }
+        }
+        out.push((*line).to_owned());
+    }
+    out
 }
 
 #[cfg(test)]
@@ -230,5 +399,103 @@ mod tests {
         assert_eq!(strip_port("[2001:db8::1]:443"), "2001:db8::1");
         assert_eq!(strip_port("2001:db8::1"), "2001:db8::1");
         assert_eq!(strip_port("example.com"), "example.com");
+    }
+
+    #[test]
+    fn raw_quotes_end_at_the_first_quote_and_keep_backslashes() {
+        let mut cursor = Cursor::new(r#""C:\dir\" next"#);
+        assert_eq!(cursor.quoted_raw(), Some(r"C:\dir\"));
+        assert_eq!(cursor.word(), Some("next"));
+        assert_eq!(Cursor::new(r#""open"#).quoted_raw(), None);
+    }
+
+    #[test]
+    fn braces_hold_spaces() {
+        let mut cursor = Cursor::new("{Mozilla/5.0 (X11)|1wt.eu} {} \"GET /\"");
+        assert_eq!(cursor.braced(), Some("Mozilla/5.0 (X11)|1wt.eu"));
+        assert_eq!(cursor.braced(), Some(""));
+        assert_eq!(cursor.braced(), None);
+        assert_eq!(cursor.quoted(), Some("GET /"));
+    }
+
+    #[test]
+    fn text_before_a_delimiter_keeps_inner_spaces() {
+        let mut cursor = Cursor::new("John Doe  [07/Feb/2020:11:48:51 +0000]");
+        assert_eq!(cursor.text_before(b'['), Some("John Doe"));
+        assert_eq!(cursor.bracketed(), Some("07/Feb/2020:11:48:51 +0000"));
+        // The delimiter must follow a space, and something must come before it.
+        assert_eq!(Cursor::new("user[x]").text_before(b'['), None);
+        assert_eq!(Cursor::new("  [x]").text_before(b'['), None);
+        assert_eq!(Cursor::new("user").text_before(b'['), None);
+    }
+
+    #[test]
+    fn lists_continue_over_commas_and_colons() {
+        let mut cursor =
+            Cursor::new("10.0.0.1:80, 10.0.0.2:80 : unix:/run/php.sock - 0.100, - 200 : 404 id");
+        assert_eq!(
+            cursor.list(),
+            Some("10.0.0.1:80, 10.0.0.2:80 : unix:/run/php.sock")
+        );
+        assert_eq!(cursor.list(), Some("-"));
+        assert_eq!(cursor.list(), Some("0.100, -"));
+        assert_eq!(cursor.list(), Some("200 : 404"));
+        assert_eq!(cursor.word(), Some("id"));
+        assert!(cursor.is_done());
+    }
+
+    #[test]
+    fn a_list_cut_after_a_separator_is_none_and_reads_nothing() {
+        let mut cursor = Cursor::new("502, ");
+        assert_eq!(cursor.list(), None);
+        assert_eq!(cursor.rest(), "502, ");
+        assert_eq!(Cursor::new("502 :").list(), None);
+        // A word that merely starts with a colon is the next field, not a separator.
+        let mut cursor = Cursor::new("502 :id");
+        assert_eq!(cursor.list(), Some("502"));
+        assert_eq!(cursor.word(), Some(":id"));
+    }
+
+    #[test]
+    fn numbers_are_digits_only() {
+        assert_eq!(parse_u64("59"), Some(59));
+        assert_eq!(parse_u64("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64("18446744073709551616"), None);
+        assert_eq!(parse_u64(""), None);
+        assert_eq!(parse_u64("-1"), None);
+        assert_eq!(parse_u64("+1"), None);
+        assert_eq!(parse_status("200"), Some(200));
+        assert_eq!(parse_status("009"), Some(9));
+        assert_eq!(parse_status("2000"), None);
+        assert_eq!(parse_status("-"), None);
+    }
+
+    #[test]
+    fn seconds_match_the_standard_parser() {
+        for text in [
+            "0.001",
+            "0.000",
+            "1.000",
+            "0.100",
+            "12",
+            "0.033",
+            "3600.5",
+            "123456789.123456",
+        ] {
+            assert_eq!(parse_seconds(text), text.parse::<f64>().ok(), "{text}");
+        }
+        for text in ["", "-", ".5", "1.", "1.2.3", "1e3", "-1.0", "0,1", "\u{e9}"] {
+            assert_eq!(parse_seconds(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn unset_text_is_none_and_set_text_is_borrowed() {
+        assert_eq!(text("-"), None);
+        assert_eq!(text(""), None);
+        assert!(matches!(
+            text("curl/8.4.0"),
+            Some(Cow::Borrowed("curl/8.4.0"))
+        ));
     }
 }
