@@ -7,6 +7,7 @@
 pub mod format;
 pub mod record;
 pub mod time;
+pub mod wrap;
 
 pub use format::{Format, Malformed};
 pub use record::Record;

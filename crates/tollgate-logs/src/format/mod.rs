@@ -11,10 +11,12 @@ use crate::time::TimeCache;
 mod aws_alb;
 mod envoy;
 mod envoy_json;
+mod field_values;
 mod gcp_lb;
 mod haproxy;
 mod ingress_nginx;
 mod ingress_nginx_json;
+pub(crate) mod json_fields;
 mod nginx;
 #[allow(dead_code)] // The parsers use it as they land.
 pub(crate) mod tokens;
