@@ -13,6 +13,7 @@ pub mod report;
 pub mod routes;
 pub mod sketch;
 pub mod time;
+pub mod wrap;
 
 pub use format::{Format, Malformed};
 pub use record::Record;
