@@ -366,17 +366,16 @@ impl<'t> Analyzer<'t> {
                 self.handle_line(name, line_no, text, format, &mut clock, &mut out);
                 continue;
             }
-            match unwrapper.push(text) {
+            match unwrapper.feed(text) {
                 Unwrapped::Plain(payload) => self.handle_line(name, line_no, payload, format, &mut clock, &mut out),
                 Unwrapped::Line(payload) => {
-                    let payload = payload.into_owned();
                     self.handle_line(name, line_no, payload.trim_end_matches('\n'), format, &mut clock, &mut out);
                 }
                 Unwrapped::Pending => {}
                 Unwrapped::Malformed(reason) => out.aggregate.add_malformed(name, line_no, reason, raw),
             }
         }
-        if let Some(partial) = unwrapper.finish() {
+        while let Some(partial) = unwrapper.finish() {
             self.handle_line(name, out.lines, &partial, format, &mut clock, &mut out);
         }
         out
@@ -434,12 +433,26 @@ fn cut_point(buffer: &[u8], limit: usize) -> usize {
     let mut end = limit;
     while let Some(newline) = memrchr(b'\n', &buffer[..end]) {
         let start = memrchr(b'\n', &buffer[..newline]).map_or(0, |n| n + 1);
-        if !wrap::is_partial(&buffer[start..newline]) {
+        if !is_partial(&buffer[start..newline]) {
             return newline + 1;
         }
         end = newline;
     }
     0
+}
+
+/// Whether a raw line is a CRI (`<time> <stream> P <payload>`) or Docker json-file (`log` not
+/// ending in `\n`) partial line, to be joined with the next: chunks are never cut after one.
+fn is_partial(line: &[u8]) -> bool {
+    if line.first() == Some(&b'{') {
+        return memchr::memmem::find(line, br#"{"log":""#) == Some(0)
+            && memchr::memmem::find(line, br#"","stream":""#).is_some_and(|end| !line[..end].ends_with(br"\n"));
+    }
+    let mut fields = line.splitn(4, |b| *b == b' ');
+    let (Some(_time), Some(stream), Some(tag)) = (fields.next(), fields.next(), fields.next()) else {
+        return false;
+    };
+    tag == b"P" && (stream == b"stdout" || stream == b"stderr")
 }
 
 /// Splits a batch of whole lines into about `pieces` chunks of whole lines.
@@ -458,7 +471,7 @@ fn split_chunks(batch: &[u8], pieces: usize) -> Vec<&[u8]> {
             cut = memchr(b'\n', &rest[target..]).map_or(rest.len(), |n| target + n + 1);
             while cut < rest.len() {
                 let start = memrchr(b'\n', &rest[..cut - 1]).map_or(0, |n| n + 1);
-                if !wrap::is_partial(&rest[start..cut - 1]) {
+                if !is_partial(&rest[start..cut - 1]) {
                     break;
                 }
                 cut = memchr(b'\n', &rest[cut..]).map_or(rest.len(), |n| cut + n + 1);
@@ -499,7 +512,7 @@ fn sniff_input(head: &[u8], format: Option<Format>) -> (Wrapper, Option<Format>)
         }
         let payload: std::borrow::Cow<'_, str> = match wrapper {
             Wrapper::None => text.into(),
-            _ => match unwrapper.push(text) {
+            _ => match unwrapper.feed(text) {
                 Unwrapped::Plain(payload) => payload.into(),
                 Unwrapped::Line(payload) => payload.into_owned().into(),
                 _ => continue,

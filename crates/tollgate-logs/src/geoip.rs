@@ -55,7 +55,7 @@ impl GeoIp {
             let path = path.as_ref();
             let name = path.display().to_string();
             let reader = Reader::open_readfile(path).map_err(|e| GeoIpError::Open { path: name.clone(), message: e.to_string() })?;
-            let kind = reader.metadata.database_type.clone();
+            let kind = reader.metadata().database_type.clone();
             if kind.contains("ASN") {
                 geoip.asns = Some(reader);
             } else if kind.contains("Country") || kind.contains("City") || kind.contains("Enterprise") {

@@ -15,5 +15,6 @@ pub mod sketch;
 pub mod time;
 pub mod wrap;
 
+pub use format::escape::unescape_nginx;
 pub use format::{Format, Malformed};
 pub use record::Record;
