@@ -4,6 +4,7 @@
 //! hot path allocates nothing. This crate knows no Kubernetes types; the binary fills its
 //! [`routes::RouteTable`] from the core inventory.
 
+pub mod detectors;
 pub mod format;
 pub mod record;
 pub mod time;
