@@ -301,9 +301,9 @@ pub struct Config {
     pub suppressions: Vec<Suppression>,
     /// Options for rules.
     pub options: RuleOptions,
-    /// The `logs` section (detector thresholds and lists), validated by `tollgate logs`, which
-    /// owns its schema.
-    pub logs: Option<serde_json::Value>,
+    /// The `detectors` section (access-log detector thresholds and lists), validated by
+    /// `tollgate logs`, which owns its schema.
+    pub detectors: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -334,7 +334,7 @@ struct RawConfig {
     certificate_expiry: Option<RawCertificateExpiry>,
     #[serde(default)]
     suppressions: Vec<RawSuppression>,
-    logs: Option<serde_json::Value>,
+    detectors: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -554,7 +554,7 @@ impl Config {
                 certificate_warn_days: warn_days,
                 certificate_high_days: high_days,
             },
-            logs: raw.logs,
+            detectors: raw.detectors,
         })
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod aggregate;
 pub mod analyze;
+pub mod detectors;
 pub mod format;
 pub mod geoip;
 pub mod record;

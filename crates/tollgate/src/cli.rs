@@ -114,8 +114,8 @@ pub enum Command {
         Formats (--log-format): ingress-nginx (upstreaminfo and JSON), nginx (combined), traefik,\n\
         traefik-json, haproxy, aws-alb, envoy, envoy-json, gcp-lb; auto detects per file and per line.\n\
         CRI and Docker JSON node log wrappers are unwrapped and .gz files read transparently.\n\
-        Detector thresholds, pattern lists, untrusted ranges and countries: the `logs` section of\n\
-        tollgate.yaml (see `tollgate logs --detectors`).\n\n\
+        Detector thresholds, pattern lists, untrusted ranges and countries: the `detectors` section\n\
+        of tollgate.yaml (see `tollgate logs --detectors` and docs/logs.md).\n\n\
         Exit codes: 0 no alert, 1 alerts fired, 2 usage error or nothing readable.")]
     Logs(LogsArgs),
 

@@ -12,7 +12,7 @@ use anyhow::{Context as _, bail};
 use tollgate_core::inventory::{Backend, Control, Inventory, PathType, PortRef};
 use tollgate_core::object::Resource;
 use tollgate_logs::analyze::{Analyzer, CountryLookup, Run, Settings};
-use tollgate_logs::detectors::{Alert, Classifier, Detector, DetectorConfig, Detectors};
+use tollgate_logs::detectors::{Alert, Classifier, DetectorConfig, Detectors};
 use tollgate_logs::geoip::GeoIp;
 use tollgate_logs::report::{Location, Report};
 use tollgate_logs::routes::{PathMatch, Route, RouteTable};
@@ -22,9 +22,9 @@ use crate::{input, output, render_logs};
 
 pub fn run(args: &LogsArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let config = input::config(global.config.as_deref())?;
-    let detector_config = detector_config(config.logs.as_ref(), config.path.as_deref())?;
+    let detector_config = detector_config(config.detectors.as_ref(), config.path.as_deref())?;
     if args.detectors {
-        output::write(global.output.as_deref(), &render_logs::detectors(&detector_config))?;
+        output::write(global.output.as_deref(), &render_logs::detectors())?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut table = if args.cluster || !args.inventory.is_empty() {
@@ -51,13 +51,13 @@ pub fn run(args: &LogsArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let geoip = if args.geoip.is_empty() { None } else { Some(GeoIp::open(&args.geoip)?) };
     let needs_countries = !detector_config.countries.deny.is_empty() || !detector_config.countries.allow.is_empty();
     if needs_countries && !geoip.as_ref().is_some_and(GeoIp::has_countries) && !global.quiet {
-        eprintln!("tollgate: the `logs.countries` lists need a country database (--geoip GeoLite2-Country.mmdb); disallowed-country is off");
+        eprintln!("tollgate: the `detectors.countries` lists need a country database (--geoip GeoLite2-Country.mmdb); disallowed-country is off");
     }
     let countries: Option<&dyn CountryLookup> = match &geoip {
         Some(g) if needs_countries && g.has_countries() => Some(g),
         _ => None,
     };
-    let classifier = Classifier::new(&detector_config).map_err(|e| anyhow::anyhow!("config `logs`: {e}"))?;
+    let classifier = Classifier::new(&detector_config).map_err(|e| anyhow::anyhow!("config `detectors`: {e}"))?;
     let settings = Settings { format: args.log_format.0, records: args.records, ..Settings::default() };
     let analyzer = Analyzer::new(&table, classifier, countries, settings);
     let mut run = Run::new(&analyzer, Detectors::new(&detector_config));
@@ -126,12 +126,12 @@ pub fn run(args: &LogsArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     Ok(if alerts.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// The `logs` section of the config, validated.
+/// The `detectors` section of the config, validated.
 fn detector_config(value: Option<&serde_json::Value>, path: Option<&str>) -> anyhow::Result<DetectorConfig> {
     let Some(value) = value else { return Ok(DetectorConfig::default()) };
     serde_path_to_error::deserialize(value).map_err(|e| {
         let at = e.path().to_string();
-        anyhow::anyhow!("{}: logs.{at}: {}", path.unwrap_or("config"), e.into_inner())
+        anyhow::anyhow!("{}: detectors.{at}: {}", path.unwrap_or("config"), e.into_inner())
     })
 }
 
