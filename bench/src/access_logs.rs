@@ -458,13 +458,13 @@ pub fn write_log(spec: &Spec, out: &mut impl Write) -> io::Result<Truth> {
     let mut truth = Truth::new();
     let attacks = attacks();
     // Attack k starts at line (k + 1) * lines / (attacks + 4); the flood and the burst after them.
-    let slots = attacks.len() as u64 + 4;
+    let slots = attacks.len() as u64 + 6;
     let mut attack_at: Vec<u64> = (0..attacks.len() as u64)
         .map(|k| (k + 1) * spec.lines / slots)
         .collect();
     attack_at.push(u64::MAX);
-    let flood_at = (slots - 2) * spec.lines / slots;
-    let burst_at = (slots - 1) * spec.lines / slots;
+    let flood_at = (slots - 4) * spec.lines / slots;
+    let burst_at = (slots - 2) * spec.lines / slots;
     let flood_seconds = 120;
     let untrusted = "192.0.2.77";
     let mut next_attack = 0usize;
@@ -505,14 +505,15 @@ pub fn write_log(spec: &Spec, out: &mut impl Write) -> io::Result<Truth> {
             }
             next_attack += 1;
         }
-        // The flood: for two minutes, ten times the usual rate on the checkout route from
+        // The flood: for two minutes, many times the usual rate on the checkout route, from
         // addresses never seen before.
         if written >= flood_at && flood_start.is_none() {
             flood_start = Some(time);
         }
         let flooding = flood_start.is_some_and(|start| time < start + flood_seconds);
-        if flooding {
-            for _ in 0..(rate / 6).max(10) {
+        // Half a flood line per benign line: half the whole shop's rate again, on one route.
+        if flooding && written % 2 == 0 {
+            {
                 flood_new += 1;
                 let line = Line {
                     ip: format!(

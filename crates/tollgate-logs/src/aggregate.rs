@@ -3,7 +3,9 @@
 //! keep their heaviest entries (counts of evicted entries are reported as an error bound), and
 //! distinct counts are sketches.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::net::IpAddr;
 
 use crate::format::Format;
@@ -158,7 +160,7 @@ impl SourceTable {
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity: capacity.max(16),
-            entries: HashMap::new(),
+            entries: HashMap::default(),
             dropped_max: 0,
             dropped: 0,
         }
@@ -353,8 +355,8 @@ impl Aggregate {
             unrouted: 0,
             sources: SourceTable::new(source_capacity),
             clients: Distinct::new(14),
-            minutes: HashMap::new(),
-            auth: HashMap::new(),
+            minutes: HashMap::default(),
+            auth: HashMap::default(),
             auth_dropped: 0,
         }
     }

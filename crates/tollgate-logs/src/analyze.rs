@@ -214,13 +214,17 @@ impl<'t> Analyzer<'t> {
         progress: &mut dyn FnMut(u64),
         alert: &mut dyn FnMut(&Alert),
     ) -> io::Result<()> {
-        let mut block = vec![0u8; 1 << 20];
+        // Read straight into the pending buffer (no copy, no zeroing of the space read into).
+        const BLOCK: u64 = 1 << 20;
         loop {
-            match input.read(&mut block) {
+            let start = stream.pending.len();
+            let result = input.by_ref().take(BLOCK).read_to_end(&mut stream.pending);
+            let n = stream.pending.len() - start;
+            match result {
                 Ok(0) => return Ok(()),
-                Ok(n) => {
+                Ok(_) => {
                     run.bytes += n as u64;
-                    self.feed(stream, &block[..n], run, alert);
+                    self.feed(stream, &[], run, alert);
                     progress(run.bytes);
                 }
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
@@ -243,17 +247,20 @@ impl<'t> Analyzer<'t> {
 
     /// Adds bytes of an input; whole lines are processed a batch at a time.
     pub fn feed(&self, stream: &mut Stream, bytes: &[u8], run: &mut Run, alert: &mut dyn FnMut(&Alert)) {
-        let mut bytes = bytes;
+        stream.pending.extend_from_slice(bytes);
         if stream.skipping_long_line {
-            match memchr(b'\n', bytes) {
+            // The rest of an over-long line: drop it through its newline.
+            match memchr(b'\n', &stream.pending) {
                 Some(end) => {
-                    bytes = &bytes[end + 1..];
+                    stream.pending.drain(..=end);
                     stream.skipping_long_line = false;
                 }
-                None => return,
+                None => {
+                    stream.pending.clear();
+                    return;
+                }
             }
         }
-        stream.pending.extend_from_slice(bytes);
         if stream.pending.len() >= self.settings.batch_bytes.max(1 << 16) {
             self.flush(stream, run, alert);
         }
@@ -406,7 +413,7 @@ impl<'t> Analyzer<'t> {
         let attribution = self.table.attribute(record);
         let (target, unrouted_host, unrouted) = match attribution {
             Attribution::Target(id) => (Some(id), None, false),
-            Attribution::Unrouted(host) => (None, Some(host.unwrap_or("(default backend)")), true),
+            Attribution::Unrouted(host) => (None, Some(host.unwrap_or("(not logged: default backend)")), true),
             Attribution::Unknown => (None, None, false),
         };
         let authenticated = target.is_some_and(|id| self.authenticated.get(id as usize).copied().unwrap_or(false));

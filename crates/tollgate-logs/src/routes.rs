@@ -8,7 +8,7 @@
 //! routes that differ only in host or path, the request is attributed to their common Service, and
 //! the fields that differ are left out rather than invented.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
@@ -197,7 +197,7 @@ impl RouteTable {
             self.service_target(&ids);
             // After path matching, what stays ambiguous are the routes of a group that share a
             // path (the same path on several hosts); give each such subset its own target.
-            let mut by_path: HashMap<Option<String>, Vec<u32>> = HashMap::new();
+            let mut by_path: HashMap<Option<String>, Vec<u32>> = HashMap::default();
             for id in &ids {
                 by_path
                     .entry(self.routes[*id as usize].path.clone())
