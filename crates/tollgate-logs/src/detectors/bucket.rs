@@ -65,8 +65,10 @@ pub(crate) enum Pour {
     Held,
     /// The bucket overflowed: the caller records an alert and hands its id to [`BucketStore::blackhole`].
     Overflow {
-        /// Time of the oldest event in the bucket.
+        /// The earliest time of the events in the bucket.
         first_us: i64,
+        /// The latest.
+        last_us: i64,
         /// Events in the bucket, this one included.
         count: u64,
         /// The line that started this fill of the bucket, when it is not the current one.
@@ -219,12 +221,16 @@ impl BucketStore {
         if events.len() <= params.capacity {
             return Pour::Held;
         }
-        let first_us = events.front().map_or(time_us, |&(first, _)| first);
+        // Lines can arrive slightly out of time order (proxies log at completion), so the
+        // alert spans the earliest and latest times in the bucket rather than its two ends.
+        let first_us = events.iter().map(|&(at, _)| at).min().unwrap_or(time_us);
+        let last_us = events.iter().map(|&(at, _)| at).max().unwrap_or(time_us);
         let count = events.len() as u64;
         // With capacity 0 the event that started the fill is this one: no separate first line.
         let first_evidence = (count > 1).then(|| std::mem::take(first_evidence));
         Pour::Overflow {
             first_us,
+            last_us,
             count,
             first_evidence,
         }
@@ -335,6 +341,7 @@ mod tests {
             store.pour(key(1), p, 2 * SECOND, None, "c"),
             Pour::Overflow {
                 first_us: 0,
+                last_us: 2 * SECOND,
                 count: 3,
                 first_evidence: Some("a".into())
             }
@@ -348,6 +355,7 @@ mod tests {
             store.pour(key(1), params(0, 1, 60), 5, None, "only"),
             Pour::Overflow {
                 first_us: 5,
+                last_us: 5,
                 count: 1,
                 first_evidence: None
             }
@@ -377,6 +385,19 @@ mod tests {
         assert!(matches!(
             store.pour(key(1), p, 19 * SECOND, None, "c"),
             Pour::Overflow { count: 2, first_us, .. } if first_us == 10 * SECOND
+        ));
+    }
+
+    #[test]
+    fn out_of_order_events_span_the_earliest_and_latest_times() {
+        let mut store = store();
+        let p = params(2, 10, 60);
+        assert_eq!(store.pour(key(1), p, 5 * SECOND, None, "a"), Pour::Held);
+        assert_eq!(store.pour(key(1), p, 3 * SECOND, None, "b"), Pour::Held);
+        assert!(matches!(
+            store.pour(key(1), p, 4 * SECOND, None, "c"),
+            Pour::Overflow { first_us, last_us, count: 3, .. }
+                if first_us == 3 * SECOND && last_us == 5 * SECOND
         ));
     }
 

@@ -177,7 +177,8 @@ impl Classifier {
         let path_hash = fnv1a(path.as_bytes());
         let query_hash = fnv1a(query.as_bytes());
         let scope_hash = match (record.host.as_deref(), request.route) {
-            (Some(host), _) => fnv1a(host.as_bytes()),
+            // Host names are case-insensitive: `Shop.example` is the same site.
+            (Some(host), _) => lowercase_hash(host),
             (None, Some(route)) => fnv1a(&route.to_le_bytes()) ^ 1,
             (None, None) => 0,
         };

@@ -36,6 +36,12 @@ use super::Detector;
 /// | `cveProbe` | answered 403 or 404 and path contains a URI of `cve-uris.txt`, or an `any` entry anywhere in path, query or User-Agent | – | 0 | 1 | 60 |
 /// | `openProxyProbe` | answered 400 or 405 and method CONNECT or an absolute `http(s)://` target | – | 0 | 1 | 120 |
 ///
+/// So `bruteForce` fires on the sixth failure faster than one per 10 s, and `badUserAgent` on
+/// a tool's second request within a minute. `bruteForce` counts login-form POSTs whatever the
+/// answer because form logins answer a wrong password with 200 or a redirect; many users
+/// behind one NAT address logging in at once can therefore reach it, so raise its capacity
+/// there. It leaves out `auth` paths (`/oauth/token`), which machine clients POST all day.
+///
 /// All list matching is ASCII case-insensitive and runs on the path and query as logged (still
 /// percent-encoded; the lists carry the encoded spellings). List matches apply whatever the
 /// status, except where the table names statuses. Each bucket key takes well under 1 KB;
@@ -61,9 +67,12 @@ use super::Detector;
 ///
 /// | key | fires when | default |
 /// |---|---|---|
-/// | `untrustedSources` | `deny: [CIDR...]` holds the client, or `allow: [CIDR...]` is not empty and does not | both empty (off) |
-/// | `countries` | the GeoIP country (ISO 3166 alpha-2) is in `deny`, or `allow` is not empty and does not hold it; requests without a country are not judged | both empty (off) |
-/// | `unroutedHost` | the request was for a host no route defines (the caller decides) | `enabled: true` |
+/// | `untrustedSources` | `deny: [CIDR...]` holds the client, or `allow: [CIDR...]` is not empty and does not; one alert per client, counting its requests | both empty (off) |
+/// | `countries` | the GeoIP country (ISO 3166 alpha-2) is in `deny`, or `allow` is not empty and does not hold it; one alert per client; requests without a country are not judged | both empty (off) |
+/// | `unroutedHost` | the request was for a host no route defines (the caller decides); one alert per host, naming the client that asked most (past 1,000 hosts, new hosts share one alert) | `enabled: true` |
+///
+/// CIDR entries may be single addresses; IPv4-mapped IPv6 clients (`::ffff:10.1.2.3`) are
+/// judged as IPv4.
 ///
 /// `extraPatterns` adds entries to the built-in lists: `sensitiveFiles`, `pathTraversal`,
 /// `sqli`, `xss`, `backdoors`, `adminInterfaces`, `badUserAgents`, `cveUris` (each

@@ -5,8 +5,10 @@
 //!
 //! - [`Classifier::classify`] is stateless and runs on every parsed line, on any thread. It
 //!   checks the line against every detector's match condition and returns a small owned
-//!   [`Event`] for the lines some detector cares about (`None` for the rest, which costs a few
-//!   comparisons and one pass of each always-on pattern list).
+//!   [`Event`] for the lines some detector cares about; `None` for the rest, which costs a few
+//!   comparisons and one table-lookup pass over the path, query and User-Agent. Lines without a
+//!   client address or a time give no event: every detector groups by client and counts in log
+//!   time.
 //! - [`Detectors`] advances the state in file order: [`Detectors::observe`] pours each event
 //!   into its buckets and returns the alerts that fire at that moment (what `--follow` prints);
 //!   [`Detectors::observe_minute`] judges each route's per-minute counts against its baseline;

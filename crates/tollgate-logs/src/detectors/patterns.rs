@@ -62,6 +62,8 @@ fn cve_entry(line: &str) -> Option<(&str, CveScope, &str)> {
     let rest = rest.trim_start();
     let (scope, fragment) = match rest.split_once(char::is_whitespace) {
         Some(("any", fragment)) => (CveScope::Anywhere, fragment.trim()),
+        // `<CVE-ID> any` with nothing after it is a line cut short, not the fragment `any`.
+        None if rest == "any" => (CveScope::Anywhere, ""),
         _ => (CveScope::Path, rest.trim_end()),
     };
     let id_ok = id.len() > 4
@@ -139,7 +141,12 @@ impl Patterns {
             path_traversal: build("pathTraversal", &path_traversal, MatchKind::LeftmostFirst)?,
             sqli: build("sqli", &sqli, MatchKind::LeftmostFirst)?,
             xss: build("xss", &xss, MatchKind::LeftmostFirst)?,
-            backdoors: build("backdoors", &backdoors, MatchKind::LeftmostLongest)?,
+            backdoors: build_with_start(
+                "backdoors",
+                &backdoors,
+                MatchKind::LeftmostLongest,
+                StartKind::Anchored,
+            )?,
             admin_interfaces: build(
                 "adminInterfaces",
                 &list("adminInterfaces", ADMIN_INTERFACES, &extra.admin_interfaces)?,
@@ -294,6 +301,16 @@ fn build(
     patterns: &[&str],
     kind: MatchKind,
 ) -> Result<AhoCorasick, DetectorConfigError> {
+    build_with_start(key, patterns, kind, StartKind::Unanchored)
+}
+
+/// [`build`] for searches that start where the caller says: `Anchored` for whole-name matches.
+fn build_with_start(
+    key: &'static str,
+    patterns: &[&str],
+    kind: MatchKind,
+    start: StartKind,
+) -> Result<AhoCorasick, DetectorConfigError> {
     let mut builder = AhoCorasickBuilder::new();
     // A DFA: the exact automata run on every 403/404 path and behind the gates, and for lists
     // this size a DFA is small and walks a byte in a few instructions.
@@ -301,11 +318,8 @@ fn build(
         .ascii_case_insensitive(true)
         .match_kind(kind)
         .kind(Some(AhoCorasickKind::DFA));
-    if kind == MatchKind::LeftmostLongest {
-        // Backdoor matching runs anchored; the others unanchored. Both are cheap to support.
-        builder.start_kind(StartKind::Both);
-    }
     builder
+        .start_kind(start)
         .build(patterns)
         .map_err(|error| DetectorConfigError::Matcher {
             list: key,
@@ -450,6 +464,7 @@ mod tests {
         assert_eq!(cve_entry("CVE-2021-44228"), None);
         assert_eq!(cve_entry("not-a-cve /x"), None);
         assert_eq!(cve_entry("CVE-2021-44228 any "), None);
+        assert_eq!(cve_entry("CVE-2021-44228 any"), None);
     }
 
     #[test]

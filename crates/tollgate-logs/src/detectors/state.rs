@@ -23,6 +23,13 @@ const DETAILS_PER_ALERT: usize = 8;
 /// Clients tracked per unrouted host to name the one with most requests (Space-Saving).
 const TOP_CLIENTS_PER_HOST: usize = 8;
 
+/// Unrouted hosts named in alerts of their own. The Host header is the client's to choose, so
+/// a scanner can send a million of them; past this many, new hosts share one alert.
+const MAX_UNROUTED_HOSTS: usize = 1_000;
+
+/// The host of the shared alert for unrouted hosts past [`MAX_UNROUTED_HOSTS`].
+const OTHER_HOSTS: &str = "(other hosts)";
+
 /// Microseconds per minute.
 const MINUTE_US: i64 = 60_000_000;
 
@@ -58,12 +65,12 @@ struct Fired {
 }
 
 impl Fired {
-    fn add_detail(&mut self, detail: Option<&Arc<str>>) {
+    fn add_detail(&mut self, detail: Option<&str>) {
         if let Some(detail) = detail
             && self.details.len() < DETAILS_PER_ALERT
-            && !self.details.contains(detail)
+            && !self.details.iter().any(|known| **known == *detail)
         {
-            self.details.push(Arc::clone(detail));
+            self.details.push(Arc::from(detail));
         }
     }
 
@@ -88,12 +95,18 @@ impl Fired {
                 .collect::<Vec<_>>()
                 .join(separator)
         };
+        const OPTION: &str = "ingress-nginx logs these only with \
+                              enable-access-log-for-default-backend: \"true\"";
         match self.detector {
-            Detector::UnroutedHost => self.host.as_ref().map(|host| {
-                format!(
-                    "host {host}: no Ingress or route defines it; ingress-nginx logs these only \
-                     with enable-access-log-for-default-backend: \"true\""
-                )
+            Detector::UnroutedHost => self.host.as_deref().map(|host| {
+                if host == OTHER_HOSTS {
+                    format!(
+                        "hosts beyond the first {} that no Ingress or route defines; {OPTION}",
+                        thousands(MAX_UNROUTED_HOSTS as u64)
+                    )
+                } else {
+                    format!("host {host}: no Ingress or route defines it; {OPTION}")
+                }
             }),
             _ if self.details.is_empty() => None,
             Detector::BadUserAgent => Some(format!("UA: {}", joined(", "))),
@@ -114,13 +127,13 @@ struct TopClients {
 impl TopClients {
     fn add(&mut self, ip: IpAddr) {
         if let Some(entry) = self.counts.iter_mut().find(|(seen, _)| *seen == ip) {
-            entry.1 += 1;
+            entry.1 = entry.1.saturating_add(1);
         } else if self.counts.len() < TOP_CLIENTS_PER_HOST {
             self.counts.push((ip, 1));
         } else if let Some(smallest) = self.counts.iter_mut().min_by_key(|(_, count)| *count) {
             // Space-Saving: the newcomer inherits the smallest count, so a heavy client that
             // arrives late still rises to the top.
-            *smallest = (ip, smallest.1 + 1);
+            *smallest = (ip, smallest.1.saturating_add(1));
         }
     }
 
@@ -216,8 +229,7 @@ impl Detectors {
                     self.once_per_source(detector, event, None, &mut alerts);
                 }
                 Detector::DisallowedCountry => {
-                    let country = event.country.as_deref().map(Arc::from);
-                    self.once_per_source(detector, event, country, &mut alerts);
+                    self.once_per_source(detector, event, event.country.as_deref(), &mut alerts);
                 }
                 Detector::UnroutedHost => self.unrouted_host(event, &mut alerts),
                 // Rate detectors are judged per minute, not per event.
@@ -290,7 +302,7 @@ impl Detectors {
                     merged.insert(key, fired);
                 }
                 Some(into) => {
-                    into.count += fired.count;
+                    into.count = into.count.saturating_add(fired.count);
                     into.first_us = into.first_us.min(fired.first_us);
                     into.last_us = into.last_us.max(fired.last_us);
                     for line in fired.evidence {
@@ -346,8 +358,8 @@ impl Detectors {
             _ => None,
         };
         let detail = match detector {
-            Detector::BadUserAgent => event.user_agent_class.as_ref(),
-            Detector::CveProbe => event.cve.as_ref(),
+            Detector::BadUserAgent => event.user_agent_class.as_deref(),
+            Detector::CveProbe => event.cve.as_deref(),
             _ => None,
         };
         match self
@@ -358,6 +370,7 @@ impl Detectors {
             Pour::Silenced(index) => self.add_to(index, event, detail),
             Pour::Overflow {
                 first_us,
+                last_us,
                 count,
                 first_evidence,
             } => {
@@ -368,7 +381,7 @@ impl Detectors {
                     host: None,
                     count,
                     first_us,
-                    last_us: event.time_us,
+                    last_us,
                     evidence: Vec::new(),
                     details: Vec::new(),
                 };
@@ -390,7 +403,7 @@ impl Detectors {
         &mut self,
         detector: Detector,
         event: &Event,
-        detail: Option<Arc<str>>,
+        detail: Option<&str>,
         alerts: &mut Vec<Alert>,
     ) {
         let map = match detector {
@@ -398,10 +411,10 @@ impl Detectors {
             _ => &self.countries,
         };
         if let Some(&index) = map.get(&event.source) {
-            self.add_to(index, event, detail.as_ref());
+            self.add_to(index, event, detail);
             return;
         }
-        let index = self.fire_new(detector, event, None, detail.as_ref(), alerts);
+        let index = self.fire_new(detector, event, None, detail, alerts);
         let map = match detector {
             Detector::UntrustedSource => &mut self.untrusted,
             _ => &mut self.countries,
@@ -410,9 +423,12 @@ impl Detectors {
     }
 
     fn unrouted_host(&mut self, event: &Event, alerts: &mut Vec<Alert>) {
-        let Some(host) = event.unrouted_host.as_deref() else {
+        let Some(mut host) = event.unrouted_host.as_deref() else {
             return;
         };
+        if !self.unrouted.contains_key(host) && self.unrouted.len() >= MAX_UNROUTED_HOSTS {
+            host = OTHER_HOSTS;
+        }
         if let Some(state) = self.unrouted.get_mut(host) {
             state.clients.add(event.source);
             let index = state.alert;
@@ -443,7 +459,7 @@ impl Detectors {
         detector: Detector,
         event: &Event,
         host: Option<Box<str>>,
-        detail: Option<&Arc<str>>,
+        detail: Option<&str>,
         alerts: &mut Vec<Alert>,
     ) -> usize {
         let mut fired = Fired {
@@ -465,11 +481,11 @@ impl Detectors {
     }
 
     /// Adds one more matching event to an alert that already fired.
-    fn add_to(&mut self, index: usize, event: &Event, detail: Option<&Arc<str>>) {
+    fn add_to(&mut self, index: usize, event: &Event, detail: Option<&str>) {
         let Some(fired) = self.fired.get_mut(index) else {
             return;
         };
-        fired.count += 1;
+        fired.count = fired.count.saturating_add(1);
         fired.first_us = fired.first_us.min(event.time_us);
         fired.last_us = fired.last_us.max(event.time_us);
         fired.add_detail(detail);
@@ -506,7 +522,7 @@ impl Detectors {
             episode.last_minute = minute.minute;
             episode.minutes += 1;
             episode.peak = episode.peak.max(peak);
-            fired.count += count;
+            fired.count = fired.count.saturating_add(count);
             fired.last_us = fired.last_us.max(end_us);
             let unit = if detector == Detector::ErrorBurst {
                 "5xx"

@@ -1184,6 +1184,28 @@ fn unrouted_host_fires_once_per_host_and_names_the_busiest_client() {
 }
 
 #[test]
+fn unrouted_hosts_past_the_cap_share_one_alert() {
+    let requests: Vec<Req> = (0..1_005)
+        .map(|i| {
+            let host: &'static str = Box::leak(format!("h{i}.example").into_boxed_str());
+            req("198.51.100.1", f64::from(i)).route(None).unrouted(host)
+        })
+        .collect();
+    let run = run(&requests);
+    assert_eq!(run.finished.len(), 1_001);
+    let shared = run.finished.last().expect("alerts");
+    assert_eq!(shared.count, 5);
+    assert_eq!(shared.first_us, at(1_000.0));
+    assert_eq!(
+        shared.detail.as_deref(),
+        Some(
+            "hosts beyond the first 1,000 that no Ingress or route defines; ingress-nginx logs \
+             these only with enable-access-log-for-default-backend: \"true\""
+        )
+    );
+}
+
+#[test]
 fn unrouted_host_can_be_switched_off() {
     let mut config = DetectorConfig::default();
     config.unrouted_host.enabled = false;
@@ -1193,6 +1215,15 @@ fn unrouted_host_can_be_switched_off() {
 
 // ---------------------------------------------------------------------------------------------
 // The classifier
+
+#[test]
+fn the_classifier_is_shared_across_threads_and_events_cross_them() {
+    fn shareable<T: Send + Sync>() {}
+    fn sendable<T: Send>() {}
+    shareable::<Classifier>();
+    sendable::<Event>();
+    sendable::<Detectors>();
+}
 
 #[test]
 fn lines_without_a_client_address_or_time_give_no_event() {
