@@ -24,7 +24,7 @@ use super::Detector;
 ///
 /// | key | matches | distinct | capacity | leakSeconds | blackholeSeconds |
 /// |---|---|---|---|---|---|
-/// | `bruteForce` | POST answered 401 or 403; or POST to a path containing `login`, `signin`, `sign-in` or `logon` | – | 5 | 10 | 60 |
+/// | `bruteForce` | POST answered 401 or 403; or POST to a path containing an entry of `extraPatterns.loginForms` (none by default) | – | 5 | 10 | 60 |
 /// | `pathProbing` | answered 400, 403 or 404, not a static file (by extension); per source and host (or route) | path | 10 | 10 | 300 |
 /// | `sensitiveFileProbe` | path ends with an entry of `sensitive-files.txt` | path + query | 4 | 5 | 300 |
 /// | `pathTraversalProbe` | path or query contains an entry of `path-traversal.txt` | path + query | 3 | 10 | 120 |
@@ -37,10 +37,11 @@ use super::Detector;
 /// | `openProxyProbe` | answered 400 or 405 and method CONNECT or an absolute `http(s)://` target | – | 0 | 1 | 120 |
 ///
 /// So `bruteForce` fires on the sixth failure faster than one per 10 s, and `badUserAgent` on
-/// a tool's second request within a minute. `bruteForce` counts login-form POSTs whatever the
-/// answer because form logins answer a wrong password with 200 or a redirect; many users
-/// behind one NAT address logging in at once can therefore reach it, so raise its capacity
-/// there. It leaves out `auth` paths (`/oauth/token`), which machine clients POST all day.
+/// a tool's second request within a minute. Form logins answer a wrong password with 200 or a
+/// redirect, which an access log cannot tell from a success; name them in
+/// `extraPatterns.loginForms` (e.g. `["/account/signin"]`) and every POST to them counts, whatever
+/// the answer. That is off by default because a busy NAT address or an API client logging in
+/// often would look like an attack; when on, raise `bruteForce.capacity` for such sources.
 ///
 /// All list matching is ASCII case-insensitive and runs on the path and query as logged (still
 /// percent-encoded; the lists carry the encoded spellings). List matches apply whatever the
@@ -76,7 +77,7 @@ use super::Detector;
 ///
 /// `extraPatterns` adds entries to the built-in lists: `sensitiveFiles`, `pathTraversal`,
 /// `sqli`, `xss`, `backdoors`, `adminInterfaces`, `badUserAgents`, `cveUris` (each
-/// `"<CVE-ID> <fragment>"` or `"<CVE-ID> any <fragment>"`).
+/// `"<CVE-ID> <fragment>"` or `"<CVE-ID> any <fragment>"`), and `loginForms` (see `bruteForce`).
 ///
 /// ```yaml
 /// detectors:
@@ -549,6 +550,8 @@ pub struct ExtraPatterns {
     pub bad_user_agents: Vec<String>,
     /// `"<CVE-ID> <path fragment>"` or `"<CVE-ID> any <fragment>"`.
     pub cve_uris: Vec<String>,
+    /// Path fragments of login forms whose POSTs count for `brute-force` whatever the answer.
+    pub login_forms: Vec<String>,
 }
 
 /// Why a detector configuration cannot be used.

@@ -46,7 +46,7 @@ pub(crate) const DETECTOR_COUNT: usize = Detector::ALL.len();
 /// A detector, by its public name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Detector {
-    /// Repeated failed POSTs (401/403) or login-form POSTs from one source.
+    /// Repeated failed POSTs (401/403), or POSTs to configured login forms, from one source.
     BruteForce,
     /// Many distinct non-static paths answered 400/403/404 for one source on one host.
     PathProbing,
@@ -127,7 +127,7 @@ impl Detector {
     pub fn summary(self) -> &'static str {
         match self {
             Detector::BruteForce => {
-                "repeated POSTs answered 401/403, or repeated login-form POSTs, from one source"
+                "repeated POSTs answered 401/403 (or to configured login forms) from one source"
             }
             Detector::PathProbing => {
                 "many distinct non-static paths answered 400/403/404 for one source on one host"

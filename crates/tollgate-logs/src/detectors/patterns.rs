@@ -27,12 +27,6 @@ pub const BAD_USER_AGENTS: &str = include_str!("../../data/detectors/bad-user-ag
 /// `data/detectors/cve-uris.txt`.
 pub const CVE_URIS: &str = include_str!("../../data/detectors/cve-uris.txt");
 
-/// Path fragments of login forms: a POST to one of them counts for `brute-force` whatever the
-/// answer, because form logins usually answer a wrong password with 200 or a redirect, not 401.
-/// `auth` is left out on purpose: `/oauth/token` and `/auth/refresh` are POSTed by machine
-/// clients many times a minute.
-const LOGIN_PATHS: &[&str] = &["login", "signin", "sign-in", "logon"];
-
 /// File extensions of static resources (CrowdSec's `static_ressource` list): a 404 for one of
 /// them is a broken page, not a probe, so `path-probing` ignores them.
 const STATIC_EXTENSIONS: &[&str] = &[
@@ -96,6 +90,8 @@ pub struct Patterns {
     cve_anywhere: AhoCorasick,
     cve_anywhere_ids: Vec<Arc<str>>,
     login_paths: AhoCorasick,
+    /// Whether `extraPatterns.loginForms` names any login form.
+    any_login_form: bool,
 }
 
 impl Patterns {
@@ -173,7 +169,12 @@ impl Patterns {
                 MatchKind::LeftmostLongest,
             )?,
             cve_anywhere_ids: cve_anywhere.iter().map(|(id, _)| Arc::from(*id)).collect(),
-            login_paths: build("loginPaths", LOGIN_PATHS, MatchKind::LeftmostFirst)?,
+            login_paths: build(
+                "loginForms",
+                &extra.login_forms.iter().map(String::as_str).collect::<Vec<_>>(),
+                MatchKind::LeftmostFirst,
+            )?,
+            any_login_form: !extra.login_forms.is_empty(),
         })
     }
 
@@ -258,9 +259,9 @@ impl Patterns {
         self.cve_anywhere_ids.get(found.pattern().as_usize())
     }
 
-    /// The path looks like a login form.
+    /// The path is one of the configured login forms (`extraPatterns.loginForms`).
     pub fn login_path(&self, path: &str) -> bool {
-        self.login_paths.is_match(path)
+        self.any_login_form && self.login_paths.is_match(path)
     }
 }
 
