@@ -17,8 +17,10 @@
 //! **Secret material is never kept.** When an event is about a Secret (`objectRef.resource` is
 //! `secrets`), a service-account token request (`serviceaccounts/token`) or a `tokenreviews`
 //! request, its `requestObject` and `responseObject` are dropped as the event is read, together with
-//! the mutating-webhook patch annotations that could quote the object. Only the metadata (who, when,
-//! which object, the outcome) is kept. The recommended audit policy logs these at `Metadata` level
+//! every annotation that could quote the object (a mutating webhook's recorded patch, a policy's
+//! message, a webhook's own annotations); the authorizer's decision and the other annotations the
+//! API server fills with metadata stay. Only the metadata (who, when, which object, the outcome) is
+//! kept. The recommended audit policy logs these at `Metadata` level
 //! anyway; this is the guarantee for clusters whose policy does not.
 //!
 //! Fields Tollgate has no use for and that are not in the `audit.k8s.io/v1` schema are not kept.
@@ -33,9 +35,21 @@ use serde_json::{Map, Value};
 /// The verbs that change objects. Everything else (`get`, `list`, `watch`, ...) only reads.
 const MUTATING_VERBS: [&str; 5] = ["create", "update", "patch", "delete", "deletecollection"];
 
-/// Prefix of the annotation a mutating admission webhook's patch is recorded under. The patch can
-/// quote the object, so it goes when the bodies of a Secret event go.
-const WEBHOOK_PATCH_ANNOTATION_PREFIX: &str = "patch.webhook.admission.k8s.io/";
+/// Annotations an event about Secret-like material keeps: those the API server fills with
+/// metadata only (the authorizer's decision, which webhooks ran, Pod Security, deprecation,
+/// latency). Every other annotation goes with the bodies: a mutating webhook's recorded patch
+/// (`patch.webhook.admission.k8s.io/...`), a policy's failure message and a webhook's own audit
+/// annotations can all quote the object.
+const METADATA_ONLY_ANNOTATION_PREFIXES: [&str; 8] = [
+    "authorization.k8s.io/",
+    "mutation.webhook.admission.k8s.io/",
+    "failed-open.",
+    "pod-security.kubernetes.io/",
+    "k8s.io/deprecated",
+    "k8s.io/removed-release",
+    "apiserver.latency.k8s.io/",
+    "audit.k8s.io/truncated",
+];
 
 /// The `@type` of a GKE Cloud Audit Logs payload.
 const GKE_AUDIT_LOG_TYPE: &str = "type.googleapis.com/google.cloud.audit.AuditLog";
@@ -288,8 +302,8 @@ impl AuditEvent {
         }
     }
 
-    /// Drops the request and response bodies (and webhook patch annotations) of an event about
-    /// Secret-like material, keeping its metadata. Returns whether anything was dropped. The reader
+    /// Drops the request and response bodies of an event about Secret-like material, and every
+    /// annotation that could quote them (all but the metadata-only ones), keeping its metadata. Returns whether anything was dropped. The reader
     /// calls this on every event; call it on events built any other way before keeping them.
     pub fn drop_secret_payloads(&mut self) -> bool {
         if !self.is_about_secrets() {
@@ -298,8 +312,11 @@ impl AuditEvent {
         let had_request = self.request_object.take().is_some();
         let had_response = self.response_object.take().is_some();
         let annotations_before = self.annotations.len();
-        self.annotations
-            .retain(|key, _| !key.starts_with(WEBHOOK_PATCH_ANNOTATION_PREFIX));
+        self.annotations.retain(|key, _| {
+            METADATA_ONLY_ANNOTATION_PREFIXES
+                .iter()
+                .any(|prefix| key.starts_with(prefix))
+        });
         had_request || had_response || self.annotations.len() != annotations_before
     }
 
@@ -406,8 +423,10 @@ impl Reader<'_> {
         let starts_like_a_document = text.trim_start().starts_with(['{', '[']);
         if !any_line_was_json && starts_like_a_document && self.errors.len() > errors_before + 1 {
             self.errors.truncate(errors_before);
+            // serde_json counts a line past a trailing line break; point at the last line then.
+            let last_line = text.lines().count().max(1);
             self.error(
-                document_error.line().max(1),
+                document_error.line().clamp(1, last_line),
                 format!("not JSON: {}", describe_json_error(document_error, false)),
             );
         }

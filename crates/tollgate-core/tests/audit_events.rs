@@ -131,15 +131,22 @@ fn reads_and_lists_are_not_mutating() {
 }
 
 #[test]
-fn a_secret_event_loses_its_bodies_and_webhook_patches_but_keeps_its_metadata() {
-    let event = read_one(SECRET_CREATE);
+fn a_secret_event_loses_its_bodies_and_quoting_annotations_but_keeps_its_metadata() {
+    let with_more_annotations = SECRET_CREATE.replace(
+        r#""annotations":{"#,
+        r#""annotations":{"labeler.example.com/copied-key":"U1VQRVJTRUNSRVRLRVk=","mutation.webhook.admission.k8s.io/round_0_index_0":"{\"configuration\":\"labeler\",\"mutated\":true}","#,
+    );
+    let event = read_one(&with_more_annotations);
     assert_eq!(event.request_object, None);
     assert_eq!(event.response_object, None);
-    assert!(
-        event
-            .annotations
-            .keys()
-            .all(|key| !key.starts_with("patch.webhook"))
+    // Only the metadata-only annotations stay: a webhook's own annotation and its recorded patch
+    // both quoted the key.
+    assert_eq!(
+        event.annotations.keys().collect::<Vec<_>>(),
+        [
+            "authorization.k8s.io/decision",
+            "mutation.webhook.admission.k8s.io/round_0_index_0"
+        ]
     );
     assert_eq!(event.annotations["authorization.k8s.io/decision"], "allow");
     assert_eq!(event.user.username, "alice@example.com");
@@ -544,5 +551,105 @@ fn field_manager_ignores_other_parameters_and_fragments() {
             .field_manager()
             .as_deref(),
         Some("\u{fffd}")
+    );
+}
+
+/// xorshift: deterministic corruption for the mutation test.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        usize::try_from(self.0 % (n.max(1) as u64)).unwrap_or(0)
+    }
+}
+
+/// A deterministic stand-in for the `audit_events` fuzz target that runs on every CI run: every
+/// sample, corrupted thousands of ways (characters dropped, JSON punctuation and escapes spliced
+/// in, lines cut), is read and every helper called on every event. Nothing may panic, and every
+/// error must name the file and a line of the input.
+#[test]
+fn corrupted_audit_logs_never_panic_and_errors_point_into_the_input() {
+    const SPLICES: &[&str] = &[
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"",
+        ":",
+        ",",
+        "\\",
+        "\\u00",
+        "\n",
+        "null",
+        "1e999",
+        "\"secrets\"",
+        "%",
+        "%e2%9c",
+        "?fieldManager=",
+        "é",
+        "\u{feff}",
+        "-1",
+        "\"items\":",
+        "\"records\":",
+    ];
+    let aks = format!(
+        r#"{{"records":[{{"category":"kube-audit","properties":{{"log":{}}}}}]}}"#,
+        serde_json::to_string(CREATE_INGRESS).unwrap()
+    );
+    let samples = [
+        format!("{CREATE_INGRESS}\n{IMPERSONATED_PATCH}\n{DENIED_UPDATE}\n{SECRET_CREATE}"),
+        format!(r#"{{"kind":"EventList","items":[{CREATE_INGRESS},{SECRET_CREATE}]}}"#),
+        GKE_ENTRIES.to_owned(),
+        aks,
+    ];
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut events_read = 0;
+    for sample in &samples {
+        for _ in 0..1_500 {
+            let mut text: Vec<char> = sample.chars().collect();
+            for _ in 0..=rng.below(4) {
+                let at = rng.below(text.len());
+                match rng.below(3) {
+                    0 => {
+                        text.remove(at.min(text.len().saturating_sub(1)));
+                    }
+                    1 => {
+                        let splice = SPLICES[rng.below(SPLICES.len())];
+                        for (offset, c) in splice.chars().enumerate() {
+                            text.insert((at + offset).min(text.len()), c);
+                        }
+                    }
+                    _ => text.truncate(at),
+                }
+            }
+            let text: String = text.into_iter().collect();
+            let (events, errors) = read_events(&text, "mutated.log");
+            let lines = text.lines().count().max(1);
+            for error in &errors {
+                assert_eq!(error.file, "mutated.log");
+                assert!(
+                    (1..=lines).contains(&error.line),
+                    "{error} (input has {lines} lines)"
+                );
+            }
+            for event in &events {
+                let _ = (event.is_mutating(), event.denied(), event.field_manager());
+                let _ = (event.impersonated_by(), event.response_resource_version());
+                let _ = event.stage_time_ms();
+                let stored = event.to_json_without_secrets();
+                if event.is_about_secrets() {
+                    assert!(!stored.contains("U1VQRVJTRUNSRVRLRVk="), "{stored}");
+                }
+            }
+            events_read += events.len();
+        }
+    }
+    // The corruption leaves many inputs readable: the test exercises the helpers, not only errors.
+    assert!(
+        events_read > 1_000,
+        "only {events_read} events survived the corruption"
     );
 }
