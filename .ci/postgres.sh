@@ -57,7 +57,8 @@ start_throwaway_postgres() {
         pg_log "cannot find or install PostgreSQL"
         return 1
     }
-    PG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/tollgate-postgres.XXXXXX")"
+    # In /tmp, not $TMPDIR: as root the server runs as `postgres`, which must reach the directory.
+    PG_DIR="$(mktemp -d /tmp/tollgate-postgres.XXXXXX)"
     PG_AS=()
     if [[ "$(id -u)" == 0 ]]; then
         chown postgres: "$PG_DIR"
