@@ -303,8 +303,9 @@ impl AuditEvent {
     }
 
     /// Drops the request and response bodies of an event about Secret-like material, and every
-    /// annotation that could quote them (all but the metadata-only ones), keeping its metadata. Returns whether anything was dropped. The reader
-    /// calls this on every event; call it on events built any other way before keeping them.
+    /// annotation that could quote them (all but the metadata-only ones), keeping its metadata.
+    /// Returns whether anything was dropped. The reader calls this on every event; call it on
+    /// events built any other way before keeping them.
     pub fn drop_secret_payloads(&mut self) -> bool {
         if !self.is_about_secrets() {
             return false;

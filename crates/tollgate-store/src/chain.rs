@@ -269,12 +269,12 @@ struct Walk {
 }
 
 /// The end of the chain as `chain_head` records it.
-pub(crate) struct Head {
-    pub seq: i64,
-    pub hash: String,
+struct Head {
+    seq: i64,
+    hash: String,
 }
 
-pub(crate) async fn read_head(connection: &mut AnyConnection) -> Result<Head> {
+async fn read_head(connection: &mut AnyConnection) -> Result<Head> {
     let row = sqlx::query("SELECT seq, hash FROM chain_head WHERE id = 1")
         .fetch_one(&mut *connection)
         .await?;
