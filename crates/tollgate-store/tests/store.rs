@@ -52,6 +52,16 @@ fn many_events(count: usize) -> Vec<AuditEvent> {
     events(&lines)
 }
 
+/// `count` versions of `shop/web` by `user`, a millisecond apart.
+async fn append_versions(store: &Store, count: i64, user: &str) {
+    for i in 0..count {
+        store
+            .append(change("Ingress", "shop", "web", JULY_1 + i, user))
+            .await
+            .unwrap();
+    }
+}
+
 #[tokio::test]
 async fn the_same_audit_batch_twice_is_stored_once_and_counted_as_duplicates() {
     for db in databases("audit_idempotent").await {
@@ -117,8 +127,7 @@ async fn the_same_audit_batch_twice_is_stored_once_and_counted_as_duplicates() {
             store.insert_audit_events("prod", &[]).await.unwrap(),
             InsertStats::default()
         );
-        store.close().await;
-        db.drop_database().await;
+        db.finish(store).await;
     }
 }
 
@@ -157,8 +166,7 @@ async fn stored_audit_events_keep_no_secret_bodies() {
         assert_eq!(row.get::<String, _>("resource"), "secrets");
         // The join column is still filled from the event as received.
         assert_eq!(row.get::<String, _>("response_resource_version"), "7");
-        store.close().await;
-        db.drop_database().await;
+        db.finish(store).await;
     }
 }
 
@@ -244,8 +252,7 @@ async fn audit_candidates_match_the_object_by_resource_version_first_then_by_tim
             "{}",
             db.label
         );
-        store.close().await;
-        db.drop_database().await;
+        db.finish(store).await;
     }
 }
 
@@ -293,8 +300,7 @@ async fn appended_records_form_a_chain_that_verifies() {
             db.label
         );
         assert_eq!(store.record(99).await.unwrap(), None);
-        store.close().await;
-        db.drop_database().await;
+        db.finish(store).await;
     }
 }
 
@@ -302,12 +308,7 @@ async fn appended_records_form_a_chain_that_verifies() {
 async fn a_record_edited_in_the_database_is_named_by_verify() {
     for db in databases("chain_edited").await {
         let store = db.store().await;
-        for i in 0..5 {
-            store
-                .append(change("Ingress", "shop", "web", JULY_1 + i, "alice"))
-                .await
-                .unwrap();
-        }
+        append_versions(&store, 5, "alice").await;
         db.execute(
             r#"UPDATE history SET object_json = '{"kind":"Ingress","spec":{}}' WHERE seq = 3"#,
         )
@@ -321,8 +322,7 @@ async fn a_record_edited_in_the_database_is_named_by_verify() {
             reason,
             "the record's content does not match its hash: it was altered"
         );
-        store.close().await;
-        db.drop_database().await;
+        db.finish(store).await;
     }
 }
 
@@ -330,12 +330,7 @@ async fn a_record_edited_in_the_database_is_named_by_verify() {
 async fn a_filter_column_edited_to_hide_an_actor_is_named_by_verify() {
     for db in databases("chain_actor_hidden").await {
         let store = db.store().await;
-        for i in 0..3 {
-            store
-                .append(change("Ingress", "shop", "web", JULY_1 + i, "mallory"))
-                .await
-                .unwrap();
-        }
+        append_versions(&store, 3, "mallory").await;
         db.execute("UPDATE history SET actor_user = 'argocd' WHERE seq = 2")
             .await;
         let report = store.verify(None).await.unwrap();
@@ -348,8 +343,7 @@ async fn a_filter_column_edited_to_hide_an_actor_is_named_by_verify() {
             "{}",
             db.label
         );
-        store.close().await;
-        db.drop_database().await;
+        db.finish(store).await;
     }
 }
 
@@ -357,12 +351,7 @@ async fn a_filter_column_edited_to_hide_an_actor_is_named_by_verify() {
 async fn a_deleted_record_is_named_by_the_record_after_it() {
     for db in databases("chain_deleted").await {
         let store = db.store().await;
-        for i in 0..5 {
-            store
-                .append(change("Ingress", "shop", "web", JULY_1 + i, "alice"))
-                .await
-                .unwrap();
-        }
+        append_versions(&store, 5, "alice").await;
         db.execute("DELETE FROM history WHERE seq = 3").await;
         let report = store.verify(None).await.unwrap();
         assert!(!report.ok);
@@ -372,8 +361,7 @@ async fn a_deleted_record_is_named_by_the_record_after_it() {
             "{}",
             db.label
         );
-        store.close().await;
-        db.drop_database().await;
+        db.finish(store).await;
     }
 }
 
@@ -381,12 +369,7 @@ async fn a_deleted_record_is_named_by_the_record_after_it() {
 async fn deleting_the_last_records_is_noticed_against_the_chain_head() {
     for db in databases("chain_truncated").await {
         let store = db.store().await;
-        for i in 0..5 {
-            store
-                .append(change("Ingress", "shop", "web", JULY_1 + i, "alice"))
-                .await
-                .unwrap();
-        }
+        append_versions(&store, 5, "alice").await;
         db.execute("DELETE FROM history WHERE seq >= 4").await;
         let report = store.verify(None).await.unwrap();
         assert_eq!(report.records, 3);
@@ -399,8 +382,7 @@ async fn deleting_the_last_records_is_noticed_against_the_chain_head() {
             "{}",
             db.label
         );
-        store.close().await;
-        db.drop_database().await;
+        db.finish(store).await;
     }
 }
 
@@ -575,8 +557,7 @@ async fn history_filters_narrow_and_page_newest_first() {
                 .unwrap(),
             None
         );
-        store.close().await;
-        db.drop_database().await;
+        db.finish(store).await;
     }
 }
 
@@ -723,8 +704,7 @@ async fn pruning_leaves_a_signed_checkpoint_and_the_rest_still_verifies() {
         let resumed = store.verify(Some(KEY)).await.unwrap();
         assert!(resumed.ok, "{}: {resumed:?}", db.label);
         assert_eq!(resumed.records, 1);
-        store.close().await;
-        db.drop_database().await;
+        db.finish(store).await;
     }
 }
 
@@ -753,8 +733,7 @@ async fn an_edited_checkpoint_fails_its_signature() {
             db.label
         );
         assert_eq!(report.first_broken.map(|(seq, _)| seq), Some(6));
-        store.close().await;
-        db.drop_database().await;
+        db.finish(store).await;
     }
 }
 
@@ -792,8 +771,7 @@ async fn an_unsigned_checkpoint_is_reported_and_fails_when_a_key_is_expected() {
                 "checkpoint 1 is unsigned although a checkpoint key was given".to_owned()
             ))
         );
-        store.close().await;
-        db.drop_database().await;
+        db.finish(store).await;
     }
 }
 
@@ -825,8 +803,7 @@ async fn pruning_refuses_to_remove_a_tampered_stretch_of_the_chain() {
                 .map(|(seq, _)| seq),
             Some(2)
         );
-        store.close().await;
-        db.drop_database().await;
+        db.finish(store).await;
     }
 }
 
@@ -863,8 +840,7 @@ async fn retention_with_no_rule_removes_nothing() {
         );
         assert_eq!(report.checkpoint, None);
         assert_eq!(store.verify(None).await.unwrap().checkpoint, None);
-        store.close().await;
-        db.drop_database().await;
+        db.finish(store).await;
     }
 }
 
@@ -897,8 +873,7 @@ async fn a_resume_version_round_trips_per_cluster_and_kind() {
             store.resume_version("prod", "v1/Service").await.unwrap(),
             None
         );
-        store.close().await;
-        db.drop_database().await;
+        db.finish(store).await;
     }
 }
 

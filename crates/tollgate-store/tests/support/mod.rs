@@ -47,6 +47,13 @@ impl TestDatabase {
         connection.close().await.ok();
     }
 
+    /// Closes `store`, then drops the PostgreSQL database (the SQLite file goes with its
+    /// directory).
+    pub async fn finish(self, store: Store) {
+        store.close().await;
+        self.drop_database().await;
+    }
+
     /// Drops the PostgreSQL database (the SQLite file goes with its directory).
     pub async fn drop_database(self) {
         if let Some((server, name)) = &self.postgres {
