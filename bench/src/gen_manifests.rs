@@ -19,6 +19,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod rng;
+use rng::Rng;
+
 const USAGE: &str = "usage: gen-manifests --ingresses N --out DIR [--files K]
 
 Writes N Ingresses with their Services, TLS Secrets, Namespaces, NetworkPolicies and one
@@ -30,38 +33,6 @@ const PER_NAMESPACE: usize = 50;
 
 /// Percent of Ingresses that get each kind of mistake.
 const MISTAKE_PERCENT: u64 = 2;
-
-/// xorshift64*: small, fast, good enough to spread choices; the constant seed makes runs equal.
-struct Rng(u64);
-
-impl Rng {
-    fn new() -> Rng {
-        Rng(0x9E37_79B9_7F4A_7C15)
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform-ish in `lo..=hi`.
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + (self.next() % (hi - lo + 1) as u64) as usize
-    }
-
-    /// True with probability `percent`/100.
-    fn percent(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-}
 
 struct Args {
     ingresses: usize,

@@ -1,6 +1,7 @@
 //! The heart of Tollgate: Kubernetes objects as loaded, the route inventory, the rule catalog, and
 //! the report renderers. No async, no network, no database: fast to compile and to test.
 
+pub mod audit;
 pub mod baseline;
 pub mod cert;
 pub mod config;
