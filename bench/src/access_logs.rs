@@ -252,12 +252,11 @@ impl Line<'_> {
     }
 }
 
+/// One planted request: offset in seconds, method, target, status, user agent, upstream name.
+type AttackLine = (i64, &'static str, String, u16, &'static str, &'static str);
+
 /// Planted attacks: (detector, source, lines). Times are offsets in seconds from the attack start.
-fn attacks() -> Vec<(
-    &'static str,
-    &'static str,
-    Vec<(i64, &'static str, String, u16, &'static str, &'static str)>,
-)> {
+fn attacks() -> Vec<(&'static str, &'static str, Vec<AttackLine>)> {
     const UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36";
     const WEB: &str = "shop-prod-web-frontend-8080";
     const LOGIN: &str = "shop-prod-auth-gateway-9000";
@@ -512,7 +511,7 @@ pub fn write_log(spec: &Spec, out: &mut impl Write) -> io::Result<Truth> {
         }
         let flooding = flood_start.is_some_and(|start| time < start + flood_seconds);
         // Half a flood line per benign line: half the whole shop's rate again, on one route.
-        if flooding && written % 2 == 0 {
+        if flooding && written.is_multiple_of(2) {
             {
                 flood_new += 1;
                 let line = Line {
@@ -666,7 +665,7 @@ fn zipf_client(rng: &mut Rng, clients: u32) -> u32 {
     let clients = u64::from(clients.max(1));
     // Squaring a uniform variate favours small indexes.
     let u = rng.below(1 << 20);
-    ((u * u >> 20) * clients >> 20) as u32 + 1
+    ((((u * u) >> 20) * clients) >> 20) as u32 + 1
 }
 
 #[cfg(test)]

@@ -12,18 +12,20 @@ use tollgate_logs::routes::{PathMatch, Route, RouteTable};
 fn table() -> RouteTable {
     let routes = ROUTES
         .iter()
-        .map(|(namespace, ingress, host, path, service, port, authenticated)| Route {
-            namespace: namespace.to_string(),
-            ingress: ingress.to_string(),
-            host: Some(host.to_string()),
-            path: Some(path.to_string()),
-            path_match: PathMatch::Prefix,
-            service: Some(service.to_string()),
-            port_number: Some(*port),
-            port_name: None,
-            authenticated: *authenticated,
-            ready_endpoints: None,
-        })
+        .map(
+            |(namespace, ingress, host, path, service, port, authenticated)| Route {
+                namespace: namespace.to_string(),
+                ingress: ingress.to_string(),
+                host: Some(host.to_string()),
+                path: Some(path.to_string()),
+                path_match: PathMatch::Prefix,
+                service: Some(service.to_string()),
+                port_number: Some(*port),
+                port_name: None,
+                authenticated: *authenticated,
+                ready_endpoints: None,
+            },
+        )
         .collect();
     let mut table = RouteTable::new(routes);
     table.prepare();
@@ -32,15 +34,30 @@ fn table() -> RouteTable {
 
 #[test]
 fn every_planted_source_is_found_by_its_detector_and_no_benign_source_is() {
-    let spec = Spec { lines: 200_000, ..Spec::default() };
+    let spec = Spec {
+        lines: 200_000,
+        ..Spec::default()
+    };
     let mut log = Vec::new();
     let truth = write_log(&spec, &mut log).unwrap();
     let config: DetectorConfig =
-        serde_json::from_value(serde_json::json!({"untrustedSources": {"deny": ["192.0.2.0/24"]}})).unwrap();
+        serde_json::from_value(serde_json::json!({"untrustedSources": {"deny": ["192.0.2.0/24"]}}))
+            .unwrap();
     let table = table();
-    let analyzer = Analyzer::new(&table, Classifier::new(&config).unwrap(), None, Settings::default());
+    let analyzer = Analyzer::new(
+        &table,
+        Classifier::new(&config).unwrap(),
+        None,
+        Settings::default(),
+    );
     let mut run = Run::new(&analyzer, Detectors::new(&config));
-    analyzer.read("generated.log", log.as_slice(), &mut run, &mut |_| {}, &mut |_| {});
+    analyzer.read(
+        "generated.log",
+        log.as_slice(),
+        &mut run,
+        &mut |_| {},
+        &mut |_| {},
+    );
     let _ = run.flush_minutes(None);
     assert_eq!(run.aggregate.malformed, 0);
     let detectors = std::mem::replace(&mut run.detectors, Detectors::new(&config));
@@ -52,8 +69,13 @@ fn every_planted_source_is_found_by_its_detector_and_no_benign_source_is() {
             let subject = match alert.detector.name() {
                 // Rate detectors judge a route: name it as the truth does.
                 "request-flood" | "error-burst" => {
-                    let target = &table.targets()[alert.route.expect("a rate alert names its route") as usize];
-                    format!("{}/{}", target.namespace, target.ingress.as_deref().unwrap_or("?"))
+                    let target = &table.targets()
+                        [alert.route.expect("a rate alert names its route") as usize];
+                    format!(
+                        "{}/{}",
+                        target.namespace,
+                        target.ingress.as_deref().unwrap_or("?")
+                    )
                 }
                 _ => alert.source.clone(),
             };
@@ -70,6 +92,9 @@ fn every_planted_source_is_found_by_its_detector_and_no_benign_source_is() {
     }
     let planted: BTreeSet<&String> = truth.values().flatten().collect();
     for (detector, subject) in &found {
-        assert!(planted.contains(subject), "{detector} reported {subject}, which is benign");
+        assert!(
+            planted.contains(subject),
+            "{detector} reported {subject}, which is benign"
+        );
     }
 }

@@ -39,7 +39,12 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { format: None, source_capacity: 65_536, batch_bytes: 16 << 20, records: false }
+        Self {
+            format: None,
+            source_capacity: 65_536,
+            batch_bytes: 16 << 20,
+            records: false,
+        }
     }
 }
 
@@ -106,7 +111,9 @@ impl Run {
         keys.sort_unstable();
         let mut alerts = Vec::new();
         for key in keys {
-            let Some(slot) = self.aggregate.minutes.remove(&key) else { continue };
+            let Some(slot) = self.aggregate.minutes.remove(&key) else {
+                continue;
+            };
             let point = self.timeline.entry(key.1).or_default();
             point.0 += slot.requests;
             point.1 += slot.errors_5xx;
@@ -167,12 +174,23 @@ struct ChunkOut {
 
 impl<'t> Analyzer<'t> {
     /// An analyzer over this route table (call [`RouteTable::prepare`] first).
-    pub fn new(table: &'t RouteTable, classifier: Classifier, countries: Option<&'t dyn CountryLookup>, settings: Settings) -> Self {
+    pub fn new(
+        table: &'t RouteTable,
+        classifier: Classifier,
+        countries: Option<&'t dyn CountryLookup>,
+        settings: Settings,
+    ) -> Self {
         let routes = table.routes();
         let authenticated = (0..table.targets().len())
             .map(|id| routes.get(id).is_some_and(|route| route.authenticated))
             .collect();
-        Self { table, authenticated, classifier, countries, settings }
+        Self {
+            table,
+            authenticated,
+            classifier,
+            countries,
+            settings,
+        }
     }
 
     /// The route table.
@@ -195,14 +213,22 @@ impl<'t> Analyzer<'t> {
         let gzip = matches!(buffered.fill_buf(), Ok([0x1f, 0x8b, ..]));
         let mut stream = self.start(name);
         let result = if gzip {
-            self.read_to_end(&mut stream, MultiGzDecoder::new(buffered), run, progress, alert)
+            self.read_to_end(
+                &mut stream,
+                MultiGzDecoder::new(buffered),
+                run,
+                progress,
+                alert,
+            )
         } else {
             self.read_to_end(&mut stream, buffered, run, progress, alert)
         };
         self.finish(&mut stream, run, alert);
         if let Err(error) = result {
-            run.input_errors
-                .push((name.to_string(), format!("after {} lines: {error}", stream.line_base)));
+            run.input_errors.push((
+                name.to_string(),
+                format!("after {} lines: {error}", stream.line_base),
+            ));
         }
     }
 
@@ -246,7 +272,13 @@ impl<'t> Analyzer<'t> {
     }
 
     /// Adds bytes of an input; whole lines are processed a batch at a time.
-    pub fn feed(&self, stream: &mut Stream, bytes: &[u8], run: &mut Run, alert: &mut dyn FnMut(&Alert)) {
+    pub fn feed(
+        &self,
+        stream: &mut Stream,
+        bytes: &[u8],
+        run: &mut Run,
+        alert: &mut dyn FnMut(&Alert),
+    ) {
         stream.pending.extend_from_slice(bytes);
         if stream.skipping_long_line {
             // The rest of an over-long line: drop it through its newline.
@@ -266,7 +298,12 @@ impl<'t> Analyzer<'t> {
         }
         if stream.pending.len() >= MAX_LINE && memchr(b'\n', &stream.pending).is_none() {
             let head = stream.pending[..200].to_vec();
-            run.aggregate.add_malformed(&stream.name, stream.line_base + 1, "line longer than 16 MiB", &head);
+            run.aggregate.add_malformed(
+                &stream.name,
+                stream.line_base + 1,
+                "line longer than 16 MiB",
+                &head,
+            );
             stream.line_base += 1;
             stream.pending.clear();
             stream.skipping_long_line = true;
@@ -289,7 +326,13 @@ impl<'t> Analyzer<'t> {
         self.process_pending(stream, cut, run, alert);
     }
 
-    fn process_pending(&self, stream: &mut Stream, cut: usize, run: &mut Run, alert: &mut dyn FnMut(&Alert)) {
+    fn process_pending(
+        &self,
+        stream: &mut Stream,
+        cut: usize,
+        run: &mut Run,
+        alert: &mut dyn FnMut(&Alert),
+    ) {
         if cut == 0 {
             return;
         }
@@ -300,7 +343,15 @@ impl<'t> Analyzer<'t> {
             stream.format = stream.format.or(format);
         }
         let wrapper = stream.wrapper.unwrap_or(Wrapper::None);
-        let lines = self.process_batch(&stream.name, &pending[..cut], stream.line_base, stream.format, wrapper, run, alert);
+        let lines = self.process_batch(
+            &stream.name,
+            &pending[..cut],
+            stream.line_base,
+            stream.format,
+            wrapper,
+            run,
+            alert,
+        );
         stream.line_base += lines;
         stream.pending = pending;
         stream.pending.drain(..cut);
@@ -348,8 +399,19 @@ impl<'t> Analyzer<'t> {
     }
 
     /// Parses one chunk (whole lines). Line numbers in its malformed samples are chunk-relative.
-    fn process_chunk(&self, name: &str, chunk: &[u8], format: Option<Format>, wrapper: Wrapper) -> ChunkOut {
-        let mut out = ChunkOut { aggregate: Aggregate::new(self.settings.source_capacity), events: Vec::new(), lines: 0, records: Vec::new() };
+    fn process_chunk(
+        &self,
+        name: &str,
+        chunk: &[u8],
+        format: Option<Format>,
+        wrapper: Wrapper,
+    ) -> ChunkOut {
+        let mut out = ChunkOut {
+            aggregate: Aggregate::new(self.settings.source_capacity),
+            events: Vec::new(),
+            lines: 0,
+            records: Vec::new(),
+        };
         let mut clock = TimeCache::new();
         let mut unwrapper = Unwrapper::new();
         let mut rest = chunk;
@@ -366,7 +428,8 @@ impl<'t> Analyzer<'t> {
             }
             let line_no = out.lines;
             let Ok(text) = std::str::from_utf8(raw) else {
-                out.aggregate.add_malformed(name, line_no, "not valid UTF-8", raw);
+                out.aggregate
+                    .add_malformed(name, line_no, "not valid UTF-8", raw);
                 continue;
             };
             if wrapper == Wrapper::None {
@@ -374,12 +437,23 @@ impl<'t> Analyzer<'t> {
                 continue;
             }
             match unwrapper.feed(text) {
-                Unwrapped::Plain(payload) => self.handle_line(name, line_no, payload, format, &mut clock, &mut out),
+                Unwrapped::Plain(payload) => {
+                    self.handle_line(name, line_no, payload, format, &mut clock, &mut out)
+                }
                 Unwrapped::Line(payload) => {
-                    self.handle_line(name, line_no, payload.trim_end_matches('\n'), format, &mut clock, &mut out);
+                    self.handle_line(
+                        name,
+                        line_no,
+                        payload.trim_end_matches('\n'),
+                        format,
+                        &mut clock,
+                        &mut out,
+                    );
                 }
                 Unwrapped::Pending => {}
-                Unwrapped::Malformed(reason) => out.aggregate.add_malformed(name, line_no, reason, raw),
+                Unwrapped::Malformed(reason) => {
+                    out.aggregate.add_malformed(name, line_no, reason, raw)
+                }
             }
         }
         while let Some(partial) = unwrapper.finish() {
@@ -388,7 +462,15 @@ impl<'t> Analyzer<'t> {
         out
     }
 
-    fn handle_line(&self, name: &str, line_no: u64, line: &str, format: Option<Format>, clock: &mut TimeCache, out: &mut ChunkOut) {
+    fn handle_line(
+        &self,
+        name: &str,
+        line_no: u64,
+        line: &str,
+        format: Option<Format>,
+        clock: &mut TimeCache,
+        out: &mut ChunkOut,
+    ) {
         if line.trim().is_empty() {
             return;
         }
@@ -401,11 +483,14 @@ impl<'t> Analyzer<'t> {
                     Some(_) => Err(error),
                 },
             },
-            None => Format::sniff(line, clock).ok_or(crate::format::Malformed::new("no known access-log format")),
+            None => Format::sniff(line, clock)
+                .ok_or(crate::format::Malformed::new("no known access-log format")),
         };
         match parsed {
             Ok((format, record)) => self.handle_record(format, &record, line, out),
-            Err(error) => out.aggregate.add_malformed(name, line_no, error.reason, line.as_bytes()),
+            Err(error) => out
+                .aggregate
+                .add_malformed(name, line_no, error.reason, line.as_bytes()),
         }
     }
 
@@ -413,11 +498,21 @@ impl<'t> Analyzer<'t> {
         let attribution = self.table.attribute(record);
         let (target, unrouted_host, unrouted) = match attribution {
             Attribution::Target(id) => (Some(id), None, false),
-            Attribution::Unrouted(host) => (None, Some(host.unwrap_or("(not logged: default backend)")), true),
+            Attribution::Unrouted(host) => (
+                None,
+                Some(host.unwrap_or("(not logged: default backend)")),
+                true,
+            ),
             Attribution::Unknown => (None, None, false),
         };
-        let authenticated = target.is_some_and(|id| self.authenticated.get(id as usize).copied().unwrap_or(false));
-        out.aggregate.add(format, record, target, unrouted, authenticated);
+        let authenticated = target.is_some_and(|id| {
+            self.authenticated
+                .get(id as usize)
+                .copied()
+                .unwrap_or(false)
+        });
+        out.aggregate
+            .add(format, record, target, unrouted, authenticated);
         if self.settings.records {
             let route = target.and_then(|id| self.table.targets().get(id as usize));
             crate::record::write_json(record, route, &mut out.records);
@@ -426,7 +521,13 @@ impl<'t> Analyzer<'t> {
             (Some(lookup), Some(ip)) => lookup.country(ip),
             _ => None,
         };
-        let request = Request { record, line, route: target, unrouted_host, country };
+        let request = Request {
+            record,
+            line,
+            route: target,
+            unrouted_host,
+            country,
+        };
         if let Some(event) = self.classifier.classify(&request) {
             out.events.push(event);
         }
@@ -453,10 +554,12 @@ fn cut_point(buffer: &[u8], limit: usize) -> usize {
 fn is_partial(line: &[u8]) -> bool {
     if line.first() == Some(&b'{') {
         return memchr::memmem::find(line, br#"{"log":""#) == Some(0)
-            && memchr::memmem::find(line, br#"","stream":""#).is_some_and(|end| !line[..end].ends_with(br"\n"));
+            && memchr::memmem::find(line, br#"","stream":""#)
+                .is_some_and(|end| !line[..end].ends_with(br"\n"));
     }
     let mut fields = line.splitn(4, |b| *b == b' ');
-    let (Some(_time), Some(stream), Some(tag)) = (fields.next(), fields.next(), fields.next()) else {
+    let (Some(_time), Some(stream), Some(tag)) = (fields.next(), fields.next(), fields.next())
+    else {
         return false;
     };
     tag == b"P" && (stream == b"stdout" || stream == b"stderr")
@@ -499,7 +602,9 @@ fn sniff_input(head: &[u8], format: Option<Format>) -> (Wrapper, Option<Format>)
     let mut unwrapper = Unwrapper::new();
     let mut seen = 0;
     for raw in head.split(|b| *b == b'\n') {
-        let Ok(text) = std::str::from_utf8(raw) else { continue };
+        let Ok(text) = std::str::from_utf8(raw) else {
+            continue;
+        };
         let text = text.trim_end_matches('\r');
         if text.trim().is_empty() {
             continue;
@@ -529,6 +634,9 @@ fn sniff_input(head: &[u8], format: Option<Format>) -> (Wrapper, Option<Format>)
             *votes.entry(detected).or_default() += 1;
         }
     }
-    let best = votes.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(format, _)| *format);
+    let best = votes
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(format, _)| *format);
     (wrapper, format.or(best))
 }

@@ -54,11 +54,17 @@ impl GeoIp {
         for path in paths {
             let path = path.as_ref();
             let name = path.display().to_string();
-            let reader = Reader::open_readfile(path).map_err(|e| GeoIpError::Open { path: name.clone(), message: e.to_string() })?;
+            let reader = Reader::open_readfile(path).map_err(|e| GeoIpError::Open {
+                path: name.clone(),
+                message: e.to_string(),
+            })?;
             let kind = reader.metadata().database_type.clone();
             if kind.contains("ASN") {
                 geoip.asns = Some(reader);
-            } else if kind.contains("Country") || kind.contains("City") || kind.contains("Enterprise") {
+            } else if kind.contains("Country")
+                || kind.contains("City")
+                || kind.contains("Enterprise")
+            {
                 geoip.countries = Some(reader);
             } else {
                 return Err(GeoIpError::Kind { path: name, kind });
@@ -77,10 +83,20 @@ impl GeoIp {
         let asn = self.asns.as_ref().and_then(|reader| reader.lookup(ip).ok());
         Location {
             country: self.country(ip).map(str::to_string),
-            asn: asn.as_ref().and_then(|found| found.decode_path::<u32>(&path!["autonomous_system_number"]).ok().flatten()),
+            asn: asn.as_ref().and_then(|found| {
+                found
+                    .decode_path::<u32>(&path!["autonomous_system_number"])
+                    .ok()
+                    .flatten()
+            }),
             as_org: asn
                 .as_ref()
-                .and_then(|found| found.decode_path::<&str>(&path!["autonomous_system_organization"]).ok().flatten())
+                .and_then(|found| {
+                    found
+                        .decode_path::<&str>(&path!["autonomous_system_organization"])
+                        .ok()
+                        .flatten()
+                })
                 .map(str::to_string),
         }
     }
@@ -93,7 +109,12 @@ impl CountryLookup for GeoIp {
             .decode_path::<&str>(&path!["country", "iso_code"])
             .ok()
             .flatten()
-            .or_else(|| found.decode_path::<&str>(&path!["registered_country", "iso_code"]).ok().flatten())
+            .or_else(|| {
+                found
+                    .decode_path::<&str>(&path!["registered_country", "iso_code"])
+                    .ok()
+                    .flatten()
+            })
     }
 }
 
@@ -103,7 +124,11 @@ mod tests {
 
     fn fixtures() -> GeoIp {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/geoip/");
-        GeoIp::open(&[format!("{dir}GeoLite2-Country-Test.mmdb"), format!("{dir}GeoLite2-ASN-Test.mmdb")]).unwrap()
+        GeoIp::open(&[
+            format!("{dir}GeoLite2-Country-Test.mmdb"),
+            format!("{dir}GeoLite2-ASN-Test.mmdb"),
+        ])
+        .unwrap()
     }
 
     #[test]
@@ -120,7 +145,10 @@ mod tests {
     #[test]
     fn unknown_addresses_have_no_location() {
         let geoip = fixtures();
-        assert_eq!(geoip.locate("192.168.1.1".parse().unwrap()), Location::default());
+        assert_eq!(
+            geoip.locate("192.168.1.1".parse().unwrap()),
+            Location::default()
+        );
     }
 
     #[test]

@@ -137,9 +137,16 @@ pub fn write_json(record: &Record<'_>, route: Option<&crate::routes::Target>, ou
         #[serde(skip_serializing_if = "Option::is_none")]
         route: Option<&'r crate::routes::Target>,
     }
-    fn items<'t, T>(text: &'t Option<Text<'_>>, parse: impl Fn(&'t str) -> Option<T>) -> Option<Vec<Option<T>>> {
+    fn items<'t, T>(
+        text: &'t Option<Text<'_>>,
+        parse: impl Fn(&'t str) -> Option<T>,
+    ) -> Option<Vec<Option<T>>> {
         let text = text.as_deref()?;
-        Some(split_list(text).map(|item| if item == "-" { None } else { parse(item) }).collect())
+        Some(
+            split_list(text)
+                .map(|item| if item == "-" { None } else { parse(item) })
+                .collect(),
+        )
     }
     let json = Json {
         time: record.time_us.map(crate::time::format_rfc3339),

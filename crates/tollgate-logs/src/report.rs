@@ -258,7 +258,12 @@ pub const TOP_SOURCES: usize = 50;
 impl Report {
     /// Builds the report of a finished run (`alerts` from `Detectors::finish`). `locate` gives the
     /// GeoIP of the listed sources.
-    pub fn build(run: &Run, table: &RouteTable, alerts: &[Alert], locate: &dyn Fn(IpAddr) -> Location) -> Report {
+    pub fn build(
+        run: &Run,
+        table: &RouteTable,
+        alerts: &[Alert],
+        locate: &dyn Fn(IpAddr) -> Location,
+    ) -> Report {
         let aggregate = &run.aggregate;
         let target = |id: u32| table.targets().get(id as usize).cloned();
         let mut routes: Vec<RouteReport> = aggregate
@@ -267,10 +272,18 @@ impl Report {
             .enumerate()
             .filter_map(|(id, stats)| {
                 let stats = stats.as_deref()?;
-                Some(RouteReport { route: target(id as u32)?, traffic: traffic(stats) })
+                Some(RouteReport {
+                    route: target(id as u32)?,
+                    traffic: traffic(stats),
+                })
             })
             .collect();
-        routes.sort_by(|a, b| b.traffic.requests.cmp(&a.traffic.requests).then_with(|| route_key(&a.route).cmp(&route_key(&b.route))));
+        routes.sort_by(|a, b| {
+            b.traffic
+                .requests
+                .cmp(&a.traffic.requests)
+                .then_with(|| route_key(&a.route).cmp(&route_key(&b.route)))
+        });
         let attributed = routes.iter().map(|r| r.traffic.requests).sum();
 
         let sources = aggregate
@@ -343,7 +356,9 @@ impl Report {
             .filter_map(|id| table.targets().get(id))
             .filter(|route| {
                 !served_services.iter().any(|service| {
-                    service.namespace == route.namespace && service.service == route.service && service.port == route.port
+                    service.namespace == route.namespace
+                        && service.service == route.service
+                        && service.port == route.port
                 })
             })
             .cloned()
@@ -356,14 +371,18 @@ impl Report {
             .filter(|(_, route)| route.ready_endpoints == Some(0))
             .filter_map(|(id, _)| {
                 let requests = aggregate.target(id as u32)?.requests;
-                Some(NoEndpointsReport { route: target(id as u32)?, requests })
+                Some(NoEndpointsReport {
+                    route: target(id as u32)?,
+                    requests,
+                })
             })
             .collect();
 
         Report {
             summary: summary(run, attributed),
             routes,
-            unattributed: (aggregate.unattributed.requests > 0).then(|| traffic(&aggregate.unattributed)),
+            unattributed: (aggregate.unattributed.requests > 0)
+                .then(|| traffic(&aggregate.unattributed)),
             sources,
             alerts,
             timeline: run
@@ -383,21 +402,39 @@ impl Report {
 }
 
 fn route_key(target: &Target) -> (&str, Option<&str>, Option<&str>, Option<&str>) {
-    (&target.namespace, target.ingress.as_deref(), target.host.as_deref(), target.path.as_deref())
+    (
+        &target.namespace,
+        target.ingress.as_deref(),
+        target.host.as_deref(),
+        target.path.as_deref(),
+    )
 }
 
 fn ratio(part: u64, whole: u64) -> f64 {
-    if whole == 0 { 0.0 } else { (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0 }
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0
+    }
 }
 
 fn traffic(stats: &TargetStats) -> TrafficReport {
     const CLASSES: [&str; 6] = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"];
     let latency = stats.latency.quantile(0.5).and_then(|p50| {
-        Some(Percentiles { p50, p90: stats.latency.quantile(0.9)?, p99: stats.latency.quantile(0.99)? })
+        Some(Percentiles {
+            p50,
+            p90: stats.latency.quantile(0.9)?,
+            p99: stats.latency.quantile(0.99)?,
+        })
     });
     TrafficReport {
         requests: stats.requests,
-        status: CLASSES.iter().zip(stats.status).filter(|(_, n)| *n > 0).map(|(c, n)| (*c, n)).collect(),
+        status: CLASSES
+            .iter()
+            .zip(stats.status)
+            .filter(|(_, n)| *n > 0)
+            .map(|(c, n)| (*c, n))
+            .collect(),
         bytes: stats.bytes,
         unique_clients: stats.clients.count(),
         latency,
@@ -412,20 +449,40 @@ fn summary(run: &Run, attributed: u64) -> Summary {
         lines: aggregate.lines,
         parsed: aggregate.parsed,
         malformed: aggregate.malformed,
-        formats: aggregate.by_format.iter().map(|(f, n)| (f.name().to_string(), *n)).collect(),
+        formats: aggregate
+            .by_format
+            .iter()
+            .map(|(f, n)| (f.name().to_string(), *n))
+            .collect(),
         first: aggregate.first_us.map(format_rfc3339),
         last: aggregate.last_us.map(format_rfc3339),
         bytes_read: run.bytes,
         unique_clients: aggregate.clients.count(),
         attributed,
         unrouted: aggregate.unrouted,
-        malformed_reasons: aggregate.malformed_reasons.iter().map(|(r, n)| (r.to_string(), *n)).collect(),
+        malformed_reasons: aggregate
+            .malformed_reasons
+            .iter()
+            .map(|(r, n)| (r.to_string(), *n))
+            .collect(),
         malformed_samples: aggregate
             .malformed_samples
             .iter()
-            .map(|s| MalformedReport { file: s.file.clone(), line: s.line, reason: s.reason.to_string(), text: s.text.clone() })
+            .map(|s| MalformedReport {
+                file: s.file.clone(),
+                line: s.line,
+                reason: s.reason.to_string(),
+                text: s.text.clone(),
+            })
             .collect(),
-        input_errors: run.input_errors.iter().map(|(file, error)| InputError { file: file.clone(), error: error.clone() }).collect(),
+        input_errors: run
+            .input_errors
+            .iter()
+            .map(|(file, error)| InputError {
+                file: file.clone(),
+                error: error.clone(),
+            })
+            .collect(),
         sources_dropped: aggregate.sources.dropped,
         sources_max_error: aggregate.sources.dropped_max,
     }

@@ -331,10 +331,15 @@ fn parse_log_format(s: &str) -> Result<LogFormat, String> {
     if s == "auto" {
         return Ok(LogFormat(None));
     }
-    tollgate_logs::Format::from_name(s).map(|f| LogFormat(Some(f))).ok_or_else(|| {
-        let names: Vec<&str> = tollgate_logs::Format::ALL.iter().map(|f| f.name()).collect();
-        format!("unknown format `{s}`; one of auto, {}", names.join(", "))
-    })
+    tollgate_logs::Format::from_name(s)
+        .map(|f| LogFormat(Some(f)))
+        .ok_or_else(|| {
+            let names: Vec<&str> = tollgate_logs::Format::ALL
+                .iter()
+                .map(|f| f.name())
+                .collect();
+            format!("unknown format `{s}`; one of auto, {}", names.join(", "))
+        })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

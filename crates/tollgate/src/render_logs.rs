@@ -22,7 +22,13 @@ pub fn json(report: &Report) -> String {
         #[serde(flatten)]
         report: &'r Report,
     }
-    let document = Document { tool: Tool { name: "tollgate", version: env!("CARGO_PKG_VERSION") }, report };
+    let document = Document {
+        tool: Tool {
+            name: "tollgate",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        report,
+    };
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
     text.push('\n');
     text
@@ -57,9 +63,21 @@ pub fn target_text(target: &Target) -> String {
 
 /// The line `--follow` prints when an alert fires.
 pub fn alert_line(alert: &Alert, table: &RouteTable, color: bool) -> String {
-    let route = alert.route.and_then(|id| table.targets().get(id as usize)).map(target_text);
-    let name = if color { format!("\x1b[1;31m{}\x1b[0m", alert.detector.name()) } else { alert.detector.name().to_string() };
-    let mut line = format!("{} ALERT {name} from {} ({} requests)", format_rfc3339(alert.last_us), alert.source, alert.count);
+    let route = alert
+        .route
+        .and_then(|id| table.targets().get(id as usize))
+        .map(target_text);
+    let name = if color {
+        format!("\x1b[1;31m{}\x1b[0m", alert.detector.name())
+    } else {
+        alert.detector.name().to_string()
+    };
+    let mut line = format!(
+        "{} ALERT {name} from {} ({} requests)",
+        format_rfc3339(alert.last_us),
+        alert.source,
+        alert.count
+    );
     if let Some(route) = route {
         let _ = write!(line, " on {route}");
     }
@@ -73,7 +91,10 @@ pub fn alert_line(alert: &Alert, table: &RouteTable, color: bool) -> String {
 pub fn detectors() -> String {
     let mut rows = vec![vec!["DETECTOR".to_string(), "CATCHES".to_string()]];
     for detector in Detector::ALL {
-        rows.push(vec![detector.name().to_string(), detector.summary().to_string()]);
+        rows.push(vec![
+            detector.name().to_string(),
+            detector.summary().to_string(),
+        ]);
     }
     let mut text = columns(&rows, false, |_, _, _| None).join("\n");
     text.push_str(
@@ -84,26 +105,47 @@ pub fn detectors() -> String {
 }
 
 fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 { "-".into() } else { format!("{:.1}%", part as f64 * 100.0 / whole as f64) }
+    if whole == 0 {
+        "-".into()
+    } else {
+        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+    }
 }
 
 fn status_mix(traffic: &TrafficReport) -> String {
     ["2xx", "3xx", "4xx", "5xx"]
         .iter()
-        .map(|class| format!("{class} {}", percent(traffic.status.get(class).copied().unwrap_or(0), traffic.requests)))
+        .map(|class| {
+            format!(
+                "{class} {}",
+                percent(
+                    traffic.status.get(class).copied().unwrap_or(0),
+                    traffic.requests
+                )
+            )
+        })
         .collect::<Vec<_>>()
         .join("  ")
 }
 
 fn latency(traffic: &TrafficReport) -> String {
-    traffic.latency.map_or_else(|| "-".into(), |l| format!("{:.0}/{:.0} ms", l.p50 * 1000.0, l.p99 * 1000.0))
+    traffic.latency.map_or_else(
+        || "-".into(),
+        |l| format!("{:.0}/{:.0} ms", l.p50 * 1000.0, l.p99 * 1000.0),
+    )
 }
 
 /// The terminal report.
 pub fn table(report: &Report, top: usize, color: bool) -> String {
     let s = &report.summary;
     let mut out = String::new();
-    let bold = |text: &str| if color { format!("\x1b[1m{text}\x1b[0m") } else { text.to_string() };
+    let bold = |text: &str| {
+        if color {
+            format!("\x1b[1m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    };
     let formats: Vec<String> = s.formats.iter().map(|(f, n)| format!("{f} {n}")).collect();
     let _ = writeln!(
         out,
@@ -111,7 +153,11 @@ pub fn table(report: &Report, top: usize, color: bool) -> String {
         s.lines,
         s.parsed,
         s.malformed,
-        if formats.is_empty() { "no format".into() } else { formats.join(", ") },
+        if formats.is_empty() {
+            "no format".into()
+        } else {
+            formats.join(", ")
+        },
         s.unique_clients,
         s.first.as_deref().unwrap_or("-"),
         s.last.as_deref().unwrap_or("-"),
@@ -125,7 +171,11 @@ pub fn table(report: &Report, top: usize, color: bool) -> String {
     );
 
     let _ = writeln!(out, "\n{}", bold("Top routes"));
-    let mut rows = vec![["ROUTE", "REQUESTS", "STATUS", "CLIENTS", "P50/P99"].map(String::from).to_vec()];
+    let mut rows = vec![
+        ["ROUTE", "REQUESTS", "STATUS", "CLIENTS", "P50/P99"]
+            .map(String::from)
+            .to_vec(),
+    ];
     for route in report.routes.iter().take(top) {
         rows.push(vec![
             target_text(&route.route),
@@ -149,9 +199,20 @@ pub fn table(report: &Report, top: usize, color: bool) -> String {
     }
 
     let _ = writeln!(out, "\n{}", bold("Top sources"));
-    let mut rows = vec![["SOURCE", "REQUESTS", "ERRORS", "ROUTES", "WHERE"].map(String::from).to_vec()];
+    let mut rows = vec![
+        ["SOURCE", "REQUESTS", "ERRORS", "ROUTES", "WHERE"]
+            .map(String::from)
+            .to_vec(),
+    ];
     for source in report.sources.iter().take(top) {
-        let place = [source.location.country.clone(), source.location.as_org.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        let place = [
+            source.location.country.clone(),
+            source.location.as_org.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
         rows.push(vec![
             source.ip.to_string(),
             source.requests.to_string(),
@@ -164,14 +225,28 @@ pub fn table(report: &Report, top: usize, color: bool) -> String {
         let _ = writeln!(out, "  {line}");
     }
 
-    let failures: Vec<_> = report.authentication.iter().filter(|a| a.failed > 0).take(top).collect();
+    let failures: Vec<_> = report
+        .authentication
+        .iter()
+        .filter(|a| a.failed > 0)
+        .take(top)
+        .collect();
     if !failures.is_empty() {
-        let _ = writeln!(out, "\n{}", bold("Failed authentication on protected routes"));
-        let mut rows = vec![["ROUTE", "CLIENT", "USER", "FAILED", "SUCCEEDED"].map(String::from).to_vec()];
+        let _ = writeln!(
+            out,
+            "\n{}",
+            bold("Failed authentication on protected routes")
+        );
+        let mut rows = vec![
+            ["ROUTE", "CLIENT", "USER", "FAILED", "SUCCEEDED"]
+                .map(String::from)
+                .to_vec(),
+        ];
         for auth in failures {
             rows.push(vec![
                 target_text(&auth.route),
-                auth.client_ip.map_or_else(|| "-".into(), |ip| ip.to_string()),
+                auth.client_ip
+                    .map_or_else(|| "-".into(), |ip| ip.to_string()),
                 auth.user.clone().unwrap_or_else(|| "-".into()),
                 auth.failed.to_string(),
                 auth.succeeded.to_string(),
@@ -182,7 +257,11 @@ pub fn table(report: &Report, top: usize, color: bool) -> String {
         }
     }
 
-    let _ = writeln!(out, "\n{}", bold(&format!("Alerts ({})", report.alerts.len())));
+    let _ = writeln!(
+        out,
+        "\n{}",
+        bold(&format!("Alerts ({})", report.alerts.len()))
+    );
     if report.alerts.is_empty() {
         let _ = writeln!(out, "  none");
     }
@@ -193,7 +272,11 @@ pub fn table(report: &Report, top: usize, color: bool) -> String {
         }
     }
     if !report.stale_routes.is_empty() {
-        let _ = writeln!(out, "\n{}", bold("Routes with no request in the window (candidates for removal)"));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            bold("Routes with no request in the window (candidates for removal)")
+        );
         for route in report.stale_routes.iter().take(top) {
             let _ = writeln!(out, "  {}", target_text(route));
         }
@@ -202,15 +285,35 @@ pub fn table(report: &Report, top: usize, color: bool) -> String {
         }
     }
     if !report.no_endpoints.is_empty() {
-        let _ = writeln!(out, "\n{}", bold("Requests to routes whose backend has no ready endpoints"));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            bold("Requests to routes whose backend has no ready endpoints")
+        );
         for item in &report.no_endpoints {
-            let _ = writeln!(out, "  {}  {} requests", target_text(&item.route), item.requests);
+            let _ = writeln!(
+                out,
+                "  {}  {} requests",
+                target_text(&item.route),
+                item.requests
+            );
         }
     }
     if s.malformed > 0 {
-        let _ = writeln!(out, "\n{}", bold(&format!("Malformed lines ({})", s.malformed)));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            bold(&format!("Malformed lines ({})", s.malformed))
+        );
         for sample in s.malformed_samples.iter().take(5) {
-            let _ = writeln!(out, "  {}:{}: {}: {}", sample.file, sample.line, sample.reason, truncate(&sample.text, 100));
+            let _ = writeln!(
+                out,
+                "  {}:{}: {}: {}",
+                sample.file,
+                sample.line,
+                sample.reason,
+                truncate(&sample.text, 100)
+            );
         }
     }
     for error in &s.input_errors {
@@ -220,8 +323,15 @@ pub fn table(report: &Report, top: usize, color: bool) -> String {
 }
 
 fn alert_summary(alert: &AlertReport, color: bool) -> String {
-    let name = if color { format!("\x1b[1;31m{}\x1b[0m", alert.detector) } else { alert.detector.to_string() };
-    let mut line = format!("{name}  {}  {} requests  {} → {}", alert.source, alert.count, alert.first, alert.last);
+    let name = if color {
+        format!("\x1b[1;31m{}\x1b[0m", alert.detector)
+    } else {
+        alert.detector.to_string()
+    };
+    let mut line = format!(
+        "{name}  {}  {} requests  {} → {}",
+        alert.source, alert.count, alert.first, alert.last
+    );
     if let Some(route) = &alert.route {
         let _ = write!(line, "  on {}", target_text(route));
     }
@@ -272,7 +382,11 @@ pub fn html(report: &Report) -> String {
          <p>{} → {} · {} {}</p><div class=\"tiles\">",
         escape(s.first.as_deref().unwrap_or("-")),
         escape(s.last.as_deref().unwrap_or("-")),
-        s.formats.keys().map(|f| escape(f)).collect::<Vec<_>>().join(", "),
+        s.formats
+            .keys()
+            .map(|f| escape(f))
+            .collect::<Vec<_>>()
+            .join(", "),
         env!("CARGO_PKG_VERSION"),
     );
     for (label, value) in [
@@ -283,7 +397,11 @@ pub fn html(report: &Report) -> String {
         ("unrouted", s.unrouted.to_string()),
         ("alerts", report.alerts.len().to_string()),
     ] {
-        let _ = write!(out, "<div class=\"tile\"><b>{}</b>{label}</div>", escape(&value));
+        let _ = write!(
+            out,
+            "<div class=\"tile\"><b>{}</b>{label}</div>",
+            escape(&value)
+        );
     }
     out.push_str("</div>");
 
@@ -301,13 +419,31 @@ pub fn html(report: &Report) -> String {
                 "<tr><td class=\"alert\">{}</td><td>{}{}</td><td>{}</td><td class=\"n\">{}</td><td>{}<br>{}</td><td>{}<code>{}</code></td></tr>",
                 escape(alert.detector),
                 escape(&alert.source),
-                alert.location.country.as_deref().map(|c| format!(" ({})", escape(c))).unwrap_or_default(),
-                alert.route.as_ref().map(|r| escape(&target_text(r))).unwrap_or_default(),
+                alert
+                    .location
+                    .country
+                    .as_deref()
+                    .map(|c| format!(" ({})", escape(c)))
+                    .unwrap_or_default(),
+                alert
+                    .route
+                    .as_ref()
+                    .map(|r| escape(&target_text(r)))
+                    .unwrap_or_default(),
                 alert.count,
                 escape(&alert.first),
                 escape(&alert.last),
-                alert.detail.as_deref().map(|d| format!("{}<br>", escape(d))).unwrap_or_default(),
-                alert.evidence.iter().map(|e| escape(&truncate(e, 300))).collect::<Vec<_>>().join("<br>"),
+                alert
+                    .detail
+                    .as_deref()
+                    .map(|d| format!("{}<br>", escape(d)))
+                    .unwrap_or_default(),
+                alert
+                    .evidence
+                    .iter()
+                    .map(|e| escape(&truncate(e, 300)))
+                    .collect::<Vec<_>>()
+                    .join("<br>"),
             );
         }
         out.push_str("</table>");
@@ -336,7 +472,14 @@ pub fn html(report: &Report) -> String {
 
     out.push_str("<h2>Top sources</h2><table><tr><th>source</th><th>requests</th><th>4xx</th><th>5xx</th><th>routes</th><th>country / AS</th><th>first → last</th></tr>");
     for source in &report.sources {
-        let place = [source.location.country.clone(), source.location.as_org.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+        let place = [
+            source.location.country.clone(),
+            source.location.as_org.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ");
         let _ = write!(
             out,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{} → {}</td></tr>",
@@ -377,12 +520,19 @@ pub fn html(report: &Report) -> String {
     if !report.no_endpoints.is_empty() {
         out.push_str("<h2>Requests to routes without ready endpoints</h2><ul>");
         for item in &report.no_endpoints {
-            let _ = write!(out, "<li>{}: {} requests</li>", escape(&target_text(&item.route)), item.requests);
+            let _ = write!(
+                out,
+                "<li>{}: {} requests</li>",
+                escape(&target_text(&item.route)),
+                item.requests
+            );
         }
         out.push_str("</ul>");
     }
     if s.malformed > 0 {
-        out.push_str("<h2>Malformed lines</h2><table><tr><th>where</th><th>why</th><th>line</th></tr>");
+        out.push_str(
+            "<h2>Malformed lines</h2><table><tr><th>where</th><th>why</th><th>line</th></tr>",
+        );
         for sample in &s.malformed_samples {
             let _ = write!(
                 out,
@@ -426,7 +576,12 @@ fn timeline_svg(report: &Report) -> String {
             point.errors_5xx
         );
         if e > 0.0 {
-            let _ = write!(svg, "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{e:.1}\" fill=\"#d4473a\"/>", height - e, (step * 0.9).max(0.5));
+            let _ = write!(
+                svg,
+                "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{e:.1}\" fill=\"#d4473a\"/>",
+                height - e,
+                (step * 0.9).max(0.5)
+            );
         }
     }
     let _ = write!(
@@ -448,12 +603,24 @@ fn routes_svg(report: &Report) -> String {
     }
     let (width, row) = (900.0, 22.0);
     let label = 330.0;
-    let max = routes.iter().map(|r| r.traffic.requests).max().unwrap_or(1).max(1) as f64;
+    let max = routes
+        .iter()
+        .map(|r| r.traffic.requests)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
     let mut svg = format!(
         "<svg viewBox=\"0 0 {width} {}\" role=\"img\" aria-label=\"requests per route by status class\" xmlns=\"http://www.w3.org/2000/svg\">",
         routes.len() as f64 * row + 24.0
     );
-    let colors = [("2xx", "#3f9b5f"), ("3xx", "#7fb0d8"), ("4xx", "#e0a03c"), ("5xx", "#d4473a"), ("1xx", "#999"), ("other", "#999")];
+    let colors = [
+        ("2xx", "#3f9b5f"),
+        ("3xx", "#7fb0d8"),
+        ("4xx", "#e0a03c"),
+        ("5xx", "#d4473a"),
+        ("1xx", "#999"),
+        ("other", "#999"),
+    ];
     for (i, route) in routes.iter().enumerate() {
         let y = i as f64 * row;
         let _ = write!(
@@ -469,14 +636,33 @@ fn routes_svg(report: &Report) -> String {
                 continue;
             }
             let w = n as f64 / max * (width - label - 60.0);
-            let _ = write!(svg, "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"16\" fill=\"{color}\"><title>{class}: {n}</title></rect>", y + 2.0);
+            let _ = write!(
+                svg,
+                "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"16\" fill=\"{color}\"><title>{class}: {n}</title></rect>",
+                y + 2.0
+            );
             x += w;
         }
-        let _ = write!(svg, "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{}</text>", x + 4.0, y + 14.0, route.traffic.requests);
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{}</text>",
+            x + 4.0,
+            y + 14.0,
+            route.traffic.requests
+        );
     }
-    let _ = write!(svg, "<g font-size=\"11\" transform=\"translate({label},{:.1})\">", routes.len() as f64 * row + 12.0);
+    let _ = write!(
+        svg,
+        "<g font-size=\"11\" transform=\"translate({label},{:.1})\">",
+        routes.len() as f64 * row + 12.0
+    );
     for (i, (class, color)) in colors.iter().take(4).enumerate() {
-        let _ = write!(svg, "<rect x=\"{}\" y=\"-9\" width=\"10\" height=\"10\" fill=\"{color}\"/><text x=\"{}\" y=\"0\">{class}</text>", i * 60, i * 60 + 14);
+        let _ = write!(
+            svg,
+            "<rect x=\"{}\" y=\"-9\" width=\"10\" height=\"10\" fill=\"{color}\"/><text x=\"{}\" y=\"0\">{class}</text>",
+            i * 60,
+            i * 60 + 14
+        );
     }
     svg.push_str("</g></svg>");
     svg

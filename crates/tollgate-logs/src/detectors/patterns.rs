@@ -171,7 +171,11 @@ impl Patterns {
             cve_anywhere_ids: cve_anywhere.iter().map(|(id, _)| Arc::from(*id)).collect(),
             login_paths: build(
                 "loginForms",
-                &extra.login_forms.iter().map(String::as_str).collect::<Vec<_>>(),
+                &extra
+                    .login_forms
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
                 MatchKind::LeftmostFirst,
             )?,
             any_login_form: !extra.login_forms.is_empty(),

@@ -48,17 +48,29 @@ pub fn run(args: &LogsArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         RouteTable::default()
     };
     table.prepare();
-    let geoip = if args.geoip.is_empty() { None } else { Some(GeoIp::open(&args.geoip)?) };
-    let needs_countries = !detector_config.countries.deny.is_empty() || !detector_config.countries.allow.is_empty();
+    let geoip = if args.geoip.is_empty() {
+        None
+    } else {
+        Some(GeoIp::open(&args.geoip)?)
+    };
+    let needs_countries =
+        !detector_config.countries.deny.is_empty() || !detector_config.countries.allow.is_empty();
     if needs_countries && !geoip.as_ref().is_some_and(GeoIp::has_countries) && !global.quiet {
-        eprintln!("tollgate: the `detectors.countries` lists need a country database (--geoip GeoLite2-Country.mmdb); disallowed-country is off");
+        eprintln!(
+            "tollgate: the `detectors.countries` lists need a country database (--geoip GeoLite2-Country.mmdb); disallowed-country is off"
+        );
     }
     let countries: Option<&dyn CountryLookup> = match &geoip {
         Some(g) if needs_countries && g.has_countries() => Some(g),
         _ => None,
     };
-    let classifier = Classifier::new(&detector_config).map_err(|e| anyhow::anyhow!("config `detectors`: {e}"))?;
-    let settings = Settings { format: args.log_format.0, records: args.records, ..Settings::default() };
+    let classifier = Classifier::new(&detector_config)
+        .map_err(|e| anyhow::anyhow!("config `detectors`: {e}"))?;
+    let settings = Settings {
+        format: args.log_format.0,
+        records: args.records,
+        ..Settings::default()
+    };
     let analyzer = Analyzer::new(&table, classifier, countries, settings);
     let mut run = Run::new(&analyzer, Detectors::new(&detector_config));
     if args.records {
@@ -73,11 +85,22 @@ pub fn run(args: &LogsArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let color = output::use_color(global.color, None) && std::io::stderr().is_terminal();
     let mut print_alert = |alert: &Alert| {
         if args.follow {
-            eprintln!("{}", render_logs::alert_line(alert, analyzer.table(), color));
+            eprintln!(
+                "{}",
+                render_logs::alert_line(alert, analyzer.table(), color)
+            );
         }
     };
-    let files: Vec<&Path> = if args.files.is_empty() { vec![Path::new("-")] } else { args.files.iter().map(|p| p.as_path()).collect() };
-    if files.len() == 1 && files[0] == Path::new("-") && std::io::stdin().is_terminal() && !args.follow {
+    let files: Vec<&Path> = if args.files.is_empty() {
+        vec![Path::new("-")]
+    } else {
+        args.files.iter().map(|p| p.as_path()).collect()
+    };
+    if files.len() == 1
+        && files[0] == Path::new("-")
+        && std::io::stdin().is_terminal()
+        && !args.follow
+    {
         bail!("nothing to read: give access-log files, or pipe a log into `tollgate logs -`");
     }
     if args.follow {
@@ -93,15 +116,15 @@ pub fn run(args: &LogsArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     for alert in run.flush_minutes(None) {
         print_alert(&alert);
     }
-    if let Some(mut sink) = run.records.take() {
-        if let Err(error) = sink.flush() {
-            run.records_error.get_or_insert(error);
-        }
+    if let Some(mut sink) = run.records.take()
+        && let Err(error) = sink.flush()
+    {
+        run.records_error.get_or_insert(error);
     }
-    if let Some(error) = &run.records_error {
-        if error.kind() != std::io::ErrorKind::BrokenPipe {
-            bail!("writing records: {error}");
-        }
+    if let Some(error) = &run.records_error
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        bail!("writing records: {error}");
     }
     let detectors = std::mem::replace(&mut run.detectors, Detectors::new(&detector_config));
     let alerts = detectors.finish();
@@ -114,29 +137,56 @@ pub fn run(args: &LogsArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         bail!("no input could be read");
     }
     if !args.records {
-        let locate = |ip| geoip.as_ref().map_or_else(Location::default, |g| g.locate(ip));
+        let locate = |ip| {
+            geoip
+                .as_ref()
+                .map_or_else(Location::default, |g| g.locate(ip))
+        };
         let report = Report::build(&run, &table, &alerts, &locate);
         let text = match args.format {
             LogsFormat::Json => render_logs::json(&report),
             LogsFormat::Html => render_logs::html(&report),
-            LogsFormat::Table => render_logs::table(&report, args.top, output::use_color(global.color, global.output.as_deref())),
+            LogsFormat::Table => render_logs::table(
+                &report,
+                args.top,
+                output::use_color(global.color, global.output.as_deref()),
+            ),
         };
         output::write(global.output.as_deref(), &text)?;
     }
-    Ok(if alerts.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if alerts.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// The `detectors` section of the config, validated.
-fn detector_config(value: Option<&serde_json::Value>, path: Option<&str>) -> anyhow::Result<DetectorConfig> {
-    let Some(value) = value else { return Ok(DetectorConfig::default()) };
+fn detector_config(
+    value: Option<&serde_json::Value>,
+    path: Option<&str>,
+) -> anyhow::Result<DetectorConfig> {
+    let Some(value) = value else {
+        return Ok(DetectorConfig::default());
+    };
     serde_path_to_error::deserialize(value).map_err(|e| {
         let at = e.path().to_string();
-        anyhow::anyhow!("{}: detectors.{at}: {}", path.unwrap_or("config"), e.into_inner())
+        anyhow::anyhow!(
+            "{}: detectors.{at}: {}",
+            path.unwrap_or("config"),
+            e.into_inner()
+        )
     })
 }
 
 /// One input, to its end, with a progress bar on a terminal.
-fn read_one(analyzer: &Analyzer<'_>, file: &Path, run: &mut Run, quiet: bool, alert: &mut dyn FnMut(&Alert)) {
+fn read_one(
+    analyzer: &Analyzer<'_>,
+    file: &Path,
+    run: &mut Run,
+    quiet: bool,
+    alert: &mut dyn FnMut(&Alert),
+) {
     let name = file.display().to_string();
     let (reader, size): (Box<dyn Read>, Option<u64>) = if file == Path::new("-") {
         (Box::new(std::io::stdin().lock()), None)
@@ -190,7 +240,12 @@ fn read_one(analyzer: &Analyzer<'_>, file: &Path, run: &mut Run, quiet: bool, al
 /// Tails a file (or standard input) until interrupted: whole lines are processed as they come,
 /// minutes older than the newest are handed to the rate detectors, and alerts print at once. A
 /// file that shrinks was rotated or truncated and is read again from its start.
-fn follow(analyzer: &Analyzer<'_>, file: &Path, run: &mut Run, alert: &mut dyn FnMut(&Alert)) -> anyhow::Result<()> {
+fn follow(
+    analyzer: &Analyzer<'_>,
+    file: &Path,
+    run: &mut Run,
+    alert: &mut dyn FnMut(&Alert),
+) -> anyhow::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -218,8 +273,13 @@ fn follow(analyzer: &Analyzer<'_>, file: &Path, run: &mut Run, alert: &mut dyn F
                 if stdin {
                     break;
                 }
-                if std::fs::metadata(file).map(|m| m.len() < position).unwrap_or(false) {
-                    handle = Box::new(File::open(file).with_context(|| format!("cannot reopen {name}"))?);
+                if std::fs::metadata(file)
+                    .map(|m| m.len() < position)
+                    .unwrap_or(false)
+                {
+                    handle = Box::new(
+                        File::open(file).with_context(|| format!("cannot reopen {name}"))?,
+                    );
                     position = 0;
                 }
                 std::thread::sleep(Duration::from_millis(250));
@@ -243,7 +303,9 @@ fn follow(analyzer: &Analyzer<'_>, file: &Path, run: &mut Run, alert: &mut dyn F
 /// Runs `f` on Ctrl-C (SIGINT) so `--follow` can print its report; tokio's signal handling is
 /// already a dependency.
 fn ctrlc_handler(f: impl Fn() + Send + 'static) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     std::thread::spawn(move || {
         runtime.block_on(async {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -276,7 +338,11 @@ pub fn route_table(inventory: &Inventory) -> RouteTable {
         // The resolved Service port gives the other spelling, which some proxies use.
         if let (Some(s), Some(p)) = (route.service, route.service_port)
             && let Resource::Service(svc) = &inventory.objects[s].resource
-            && let Some(port) = svc.spec.as_ref().and_then(|spec| spec.ports.as_ref()).and_then(|ports| ports.get(p))
+            && let Some(port) = svc
+                .spec
+                .as_ref()
+                .and_then(|spec| spec.ports.as_ref())
+                .and_then(|ports| ports.get(p))
         {
             port_number = port_number.or_else(|| u16::try_from(port.port).ok());
             port_name = port_name.or_else(|| port.name.clone());
@@ -300,4 +366,3 @@ pub fn route_table(inventory: &Inventory) -> RouteTable {
     }
     RouteTable::new(routes)
 }
-
