@@ -105,8 +105,11 @@ pub struct SourceStats {
     pub errors_5xx: u64,
     /// Bytes sent to it.
     pub bytes: u64,
-    /// Targets it reached (up to [`SourceStats::ROUTES_KEPT`]).
-    pub targets: Vec<u32>,
+    /// Targets it reached (up to [`SourceStats::ROUTES_KEPT`]), inline: a new source costs no
+    /// allocation.
+    targets: [u32; SourceStats::ROUTES_KEPT],
+    /// How many of `targets` are used.
+    target_count: u8,
     /// Targets beyond those kept.
     pub more_targets: u64,
     /// First request.
@@ -119,10 +122,16 @@ impl SourceStats {
     /// Targets listed per source.
     pub const ROUTES_KEPT: usize = 8;
 
+    /// Targets it reached (up to [`SourceStats::ROUTES_KEPT`]).
+    pub fn targets(&self) -> &[u32] {
+        &self.targets[..usize::from(self.target_count)]
+    }
+
     fn touch(&mut self, target: u32) {
-        if !self.targets.contains(&target) {
-            if self.targets.len() < Self::ROUTES_KEPT {
-                self.targets.push(target);
+        if !self.targets().contains(&target) {
+            if usize::from(self.target_count) < Self::ROUTES_KEPT {
+                self.targets[usize::from(self.target_count)] = target;
+                self.target_count += 1;
             } else {
                 self.more_targets += 1;
             }
@@ -134,7 +143,7 @@ impl SourceStats {
         self.errors_4xx += other.errors_4xx;
         self.errors_5xx += other.errors_5xx;
         self.bytes += other.bytes;
-        for target in &other.targets {
+        for target in other.targets() {
             self.touch(*target);
         }
         self.more_targets += other.more_targets;

@@ -297,7 +297,11 @@ impl Report {
                 errors_5xx: stats.errors_5xx,
                 error_ratio: ratio(stats.errors_4xx + stats.errors_5xx, stats.requests),
                 bytes: stats.bytes,
-                routes: stats.targets.iter().filter_map(|id| target(*id)).collect(),
+                routes: stats
+                    .targets()
+                    .iter()
+                    .filter_map(|id| target(*id))
+                    .collect(),
                 more_routes: stats.more_targets,
                 location: locate(ip),
                 first: stats.first_us.map(format_rfc3339),

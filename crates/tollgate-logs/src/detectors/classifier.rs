@@ -5,10 +5,34 @@ use super::ipset::IpSet;
 use super::patterns::{self, Patterns};
 use super::{Detector, DetectorSet, Event, Request, evidence_text, fnv1a};
 
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rustc_hash::FxHashMap;
+
+/// What the User-Agent lists say of one User-Agent: the tool it names, and an `any` CVE entry.
+type UserAgentVerdict = (Option<Arc<str>>, Option<Arc<str>>);
+
+/// User-Agents cached per thread before the cache is emptied (a log has few distinct ones).
+const USER_AGENT_CACHE: usize = 4096;
+
+static NEXT_CLASSIFIER_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// The verdicts of the User-Agents this thread has seen, for the classifier with the id:
+    /// matching a 120-byte User-Agent against the lists costs far more than a lookup, and logs
+    /// repeat a few hundred User-Agents millions of times.
+    static USER_AGENTS: RefCell<(u64, FxHashMap<Box<str>, UserAgentVerdict>)> =
+        RefCell::new((0, FxHashMap::default()));
+}
+
 /// Decides which detectors a request matches. Built once from the config, shared by every
-/// parsing thread (`Send + Sync`, no interior mutability).
+/// parsing thread (`Send + Sync`; its only cache is per thread).
 #[derive(Debug, Clone)]
 pub struct Classifier {
+    /// Tells this classifier's cached User-Agent verdicts from another's.
+    id: u64,
     enabled: DetectorSet,
     patterns: Patterns,
     untrusted_deny: IpSet,
@@ -32,6 +56,7 @@ impl Classifier {
         }
         let countries = config.countries.parse()?;
         Ok(Classifier {
+            id: NEXT_CLASSIFIER_ID.fetch_add(1, Ordering::Relaxed),
             enabled: Detector::ALL
                 .iter()
                 .copied()
@@ -141,15 +166,19 @@ impl Classifier {
             }
         }
         let mut user_agent_class = None;
-        if !user_agent.is_empty() && patterns.user_agent_may_match(user_agent) {
-            if on.contains(Detector::BadUserAgent) {
-                user_agent_class = patterns.bad_user_agent(user_agent);
-                mark(Detector::BadUserAgent, user_agent_class.is_some());
+        let mut user_agent_cve = None;
+        if !user_agent.is_empty() {
+            (user_agent_class, user_agent_cve) = self.user_agent_verdict(user_agent);
+            if !on.contains(Detector::BadUserAgent) {
+                user_agent_class = None;
             }
-            if want_cve && cve.is_none() {
-                cve = patterns.cve_anywhere(user_agent);
-            }
+            mark(Detector::BadUserAgent, user_agent_class.is_some());
         }
+        let cve = match cve {
+            Some(cve) => Some(cve.clone()),
+            None if want_cve => user_agent_cve,
+            None => None,
+        };
         mark(Detector::CveProbe, cve.is_some());
 
         if on.contains(Detector::UntrustedSource) {
@@ -192,15 +221,38 @@ impl Classifier {
             query_hash,
             file_hash: lowercase_hash(patterns::file_name(path)),
             scope_hash,
-            user_agent_class: user_agent_class
-                .filter(|_| matched.contains(Detector::BadUserAgent))
-                .cloned(),
-            cve: cve
-                .filter(|_| matched.contains(Detector::CveProbe))
-                .cloned(),
+            user_agent_class: user_agent_class.filter(|_| matched.contains(Detector::BadUserAgent)),
+            cve: cve.filter(|_| matched.contains(Detector::CveProbe)),
             country,
             unrouted_host: unrouted_host.map(Box::from),
             evidence: Box::from(evidence_text(request.line)),
+        })
+    }
+
+    /// The User-Agent lists' verdict, from this thread's cache when it has seen the User-Agent.
+    fn user_agent_verdict(&self, user_agent: &str) -> UserAgentVerdict {
+        USER_AGENTS.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.0 != self.id {
+                *cache = (self.id, FxHashMap::default());
+            }
+            if let Some(verdict) = cache.1.get(user_agent) {
+                return verdict.clone();
+            }
+            let patterns = &self.patterns;
+            let verdict = if patterns.user_agent_may_match(user_agent) {
+                (
+                    patterns.bad_user_agent(user_agent).cloned(),
+                    patterns.cve_anywhere(user_agent).cloned(),
+                )
+            } else {
+                (None, None)
+            };
+            if cache.1.len() >= USER_AGENT_CACHE {
+                cache.1.clear();
+            }
+            cache.1.insert(user_agent.into(), verdict.clone());
+            verdict
         })
     }
 

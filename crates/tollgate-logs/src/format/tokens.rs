@@ -45,11 +45,7 @@ impl<'a> Cursor<'a> {
         if rest.is_empty() || rest[0] == b' ' {
             return None;
         }
-        // Words are short (addresses, numbers, ids): a plain loop beats memchr's setup here.
-        let len = rest
-            .iter()
-            .position(|&byte| byte == b' ')
-            .unwrap_or(rest.len());
+        let len = find_space(rest);
         let word = &self.line[self.pos..self.pos + len];
         self.pos += len;
         self.skip_spaces();
@@ -177,6 +173,29 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// The index of the first space in `bytes` (its length when there is none), eight bytes at a
+/// time: words are short, too short for memchr's setup to pay, too long for a byte loop to be
+/// cheap. The lowest flagged byte of the zero-byte test is always a real space.
+fn find_space(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const SPACES: u64 = 0x2020_2020_2020_2020;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ SPACES;
+        let found = x.wrapping_sub(ONES) & !x & HIGHS;
+        if found != 0 {
+            return offset + (found.trailing_zeros() / 8) as usize;
+        }
+        offset += 8;
+    }
+    let tail = chunks.remainder();
+    offset + tail.iter().position(|&b| b == b' ').unwrap_or(tail.len())
+}
+
 /// `None` for the "not set" spellings (`-`, empty), the text otherwise.
 pub(crate) fn unset_to_none(text: &str) -> Option<&str> {
     match text {
@@ -253,27 +272,26 @@ pub(crate) fn split_request(request: &str) -> RequestLine<'_> {
     if request.is_empty() || request == "-" {
         return line;
     }
-    let (method, rest) = match request.split_once(' ') {
-        Some((method, rest)) => (method, rest),
+    // Every cut is at an ASCII byte found by memchr, so it is a char boundary.
+    let (method, rest) = match memchr(b' ', request.as_bytes()) {
+        Some(at) => (&request[..at], &request[at + 1..]),
         None => {
             line.method = Some(request);
             return line;
         }
     };
     line.method = unset_to_none(method);
-    let (target, protocol) = match rest.rsplit_once(' ') {
-        Some((target, protocol))
-            if protocol.starts_with("HTTP/") || protocol.starts_with("http/") =>
-        {
-            (target, Some(protocol))
+    let (target, protocol) = match memchr::memrchr(b' ', rest.as_bytes()) {
+        Some(at) if rest[at + 1..].starts_with("HTTP/") || rest[at + 1..].starts_with("http/") => {
+            (&rest[..at], Some(&rest[at + 1..]))
         }
         _ => (rest, None),
     };
     line.protocol = protocol;
-    match target.split_once('?') {
-        Some((path, query)) => {
-            line.path = unset_to_none(path);
-            line.query = Some(query);
+    match memchr(b'?', target.as_bytes()) {
+        Some(at) => {
+            line.path = unset_to_none(&target[..at]);
+            line.query = Some(&target[at + 1..]);
         }
         None => line.path = unset_to_none(target),
     }
@@ -350,6 +368,24 @@ pub(crate) fn mangled(lines: &[&str]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_space_finds_the_first_space_at_every_position() {
+        for len in 0..40 {
+            for at in 0..=len {
+                let mut bytes = vec![b'x'; len];
+                if at < len {
+                    bytes[at] = b' ';
+                }
+                // Bytes that look like a space to a careless bit trick: 0x20 ± 0x80.
+                bytes.extend_from_slice(b" \xa0 ");
+                let expected = if at < len { at } else { len };
+                assert_eq!(find_space(&bytes), expected, "len {len}, at {at}");
+            }
+        }
+        assert_eq!(find_space(b""), 0);
+        assert_eq!(find_space(&[0xa0, 0x21, 0x1f, 0x60, 0xe0, 0x20]), 5);
+    }
 
     #[test]
     fn cursor_reads_words_quotes_and_brackets() {
