@@ -878,3 +878,25 @@ fn rbac_who_can_reads_the_cluster_roles_and_bindings() {
         run.stderr
     );
 }
+
+#[test]
+fn logs_attribute_requests_to_the_clusters_ingresses() {
+    let fake = fixture_cluster().start();
+    let ws = Workstation::new(&fake.url());
+    let dir = TempDir::new().expect("temp dir");
+    let log = dir.path().join("access.log");
+    // ingress-nginx names the upstream `<namespace>-<service>-<port as the Ingress names it>`.
+    std::fs::write(
+        &log,
+        "10.0.0.7 - - [21/Nov/2026:09:00:00 +0000] \"GET /cart HTTP/1.1\" 200 512 \"-\" \"curl/8.5.0\" 95 0.012 [shop-web-http] [] 10.244.0.12:8080 512 0.011 200 5c1fd0a6a2b04b4a6a5d3c6f3b6d2e11\n",
+    )
+    .expect("log written");
+
+    let run = ws.run(&["logs", log.to_str().expect("UTF-8 path"), "--cluster", "--records"]);
+
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let record: Value = serde_json::from_str(run.stdout.trim()).expect("one JSON record");
+    assert_eq!(record["route"]["namespace"], "shop");
+    assert_eq!(record["route"]["service"], "web");
+    assert_eq!(record["upstream_name"], "shop-web-http");
+}
