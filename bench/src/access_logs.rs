@@ -660,8 +660,12 @@ pub fn write_log(spec: &Spec, out: &mut impl Write) -> io::Result<Truth> {
     Ok(truth)
 }
 
-/// A client index, skewed so a few clients make many requests (as real traffic does).
+/// A client index: skewed so a few clients make many requests, as real traffic does, for small
+/// pools; uniform for pools above 100,000 (the high-cardinality benchmark wants them all seen).
 fn zipf_client(rng: &mut Rng, clients: u32) -> u32 {
+    if clients > 100_000 {
+        return rng.below(u64::from(clients)) as u32 + 1;
+    }
     let clients = u64::from(clients.max(1));
     // Squaring a uniform variate favours small indexes.
     let u = rng.below(1 << 20);

@@ -892,7 +892,12 @@ fn logs_attribute_requests_to_the_clusters_ingresses() {
     )
     .expect("log written");
 
-    let run = ws.run(&["logs", log.to_str().expect("UTF-8 path"), "--cluster", "--records"]);
+    let run = ws.run(&[
+        "logs",
+        log.to_str().expect("UTF-8 path"),
+        "--cluster",
+        "--records",
+    ]);
 
     assert_eq!(run.code, 0, "{}", run.stderr);
     let record: Value = serde_json::from_str(run.stdout.trim()).expect("one JSON record");

@@ -19,7 +19,12 @@ fn repo() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> Output {
-    tollgate().args(args).current_dir(repo()).stdin(Stdio::null()).output().expect("tollgate runs")
+    tollgate()
+        .args(args)
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .output()
+        .expect("tollgate runs")
 }
 
 fn json(out: &Output) -> Value {
@@ -37,7 +42,12 @@ fn alerts(report: &Value) -> Vec<(String, String)> {
         .as_array()
         .expect("alerts")
         .iter()
-        .map(|a| (a["detector"].as_str().unwrap().to_string(), a["source"].as_str().unwrap().to_string()))
+        .map(|a| {
+            (
+                a["detector"].as_str().unwrap().to_string(),
+                a["source"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -49,8 +59,20 @@ const JUNK: &str = r#"192.168.64.1 - - [07/Feb/2020:11:49:50 +0000] "PATCHp /pro
 
 #[test]
 fn the_example_log_is_attributed_and_its_planted_attacks_found() {
-    let out = run(&["logs", EXAMPLE, "--inventory", "examples/", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1), "alerts fire: {}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&[
+        "logs",
+        EXAMPLE,
+        "--inventory",
+        "examples/",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "alerts fire: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     let summary = &report["summary"];
     assert_eq!(summary["lines"], 948);
@@ -67,24 +89,42 @@ fn the_example_log_is_attributed_and_its_planted_attacks_found() {
         ("cve-probe", "45.155.205.7"),
         ("unrouted-host", "192.0.2.44"),
     ] {
-        assert!(found.contains(&(expected.0.into(), expected.1.into())), "{expected:?} not in {found:?}");
+        assert!(
+            found.contains(&(expected.0.into(), expected.1.into())),
+            "{expected:?} not in {found:?}"
+        );
     }
     // The benign clients of the example are never reported.
     for (detector, source) in &found {
         assert!(
-            !source.starts_with("81.2.69.") && !source.starts_with("89.160.20.") && !source.starts_with("2001:218::"),
+            !source.starts_with("81.2.69.")
+                && !source.starts_with("89.160.20.")
+                && !source.starts_with("2001:218::"),
             "{detector} reported the benign {source}"
         );
     }
     // The brute force is attributed to the admin route, whose upstream name has dashes.
-    let brute = report["alerts"].as_array().unwrap().iter().find(|a| a["detector"] == "brute-force").unwrap();
+    let brute = report["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["detector"] == "brute-force")
+        .unwrap();
     assert_eq!(brute["route"]["namespace"], "storefront");
     assert_eq!(brute["route"]["service"], "shop-admin");
     assert_eq!(brute["route"]["path"], "/admin");
     // Routes of the inventory nobody asked for are listed as stale.
     let stale = report["stale_routes"].as_array().unwrap();
-    assert!(stale.iter().any(|r| r["namespace"] == "internal-tools" && r["ingress"] == "grafana"), "{stale:?}");
-    assert!(!stale.iter().any(|r| r["service"] == "shop-admin"), "a used route is not stale");
+    assert!(
+        stale
+            .iter()
+            .any(|r| r["namespace"] == "internal-tools" && r["ingress"] == "grafana"),
+        "{stale:?}"
+    );
+    assert!(
+        !stale.iter().any(|r| r["service"] == "shop-admin"),
+        "a used route is not stale"
+    );
     let api = report["routes"]
         .as_array()
         .unwrap()
@@ -101,9 +141,17 @@ fn records_are_one_normalized_object_per_request_with_lists_kept() {
     let log = dir.path().join("access.log");
     std::fs::write(&log, format!("{RETRY}\n{JUNK}\n")).unwrap();
     let out = run(&["logs", log.to_str().unwrap(), "--records"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let lines: Vec<Value> =
-        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(
         lines[0],
@@ -138,7 +186,12 @@ fn random_bytes_are_counted_as_malformed_with_samples_and_no_panic() {
         .collect();
     std::fs::write(&log, &bytes).unwrap();
     let out = run(&["logs", log.to_str().unwrap(), "--format", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let summary = &json(&out)["summary"];
     assert_eq!(summary["parsed"], 0);
     assert!(summary["malformed"].as_u64().unwrap() > 100);
@@ -159,8 +212,12 @@ fn megabyte_lines_are_malformed_and_the_good_lines_around_them_still_count() {
     let summary = &json(&out)["summary"];
     assert_eq!(summary["parsed"], 2);
     assert_eq!(summary["malformed"], 3);
-    let lines: Vec<u64> =
-        summary["malformed_samples"].as_array().unwrap().iter().map(|s| s["line"].as_u64().unwrap()).collect();
+    let lines: Vec<u64> = summary["malformed_samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(lines, [2, 3, 5]);
 }
 
@@ -183,10 +240,17 @@ fn gzip_is_read_transparently_and_a_truncated_one_is_reported_with_what_was_read
     let cut = dir.path().join("cut.log.gz");
     std::fs::write(&cut, &compressed[..compressed.len() / 2]).unwrap();
     let out = run(&["logs", cut.to_str().unwrap(), "--format", "json"]);
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let summary = &json(&out)["summary"];
     let parsed = summary["parsed"].as_u64().unwrap();
-    assert!(parsed > 100 && parsed < 948, "{parsed} lines read before the cut");
+    assert!(
+        parsed > 100 && parsed < 948,
+        "{parsed} lines read before the cut"
+    );
     let error = &summary["input_errors"][0];
     assert!(error["file"].as_str().unwrap().ends_with("cut.log.gz"));
     assert!(!error["error"].as_str().unwrap().is_empty());
@@ -220,7 +284,12 @@ fn standard_input_is_read_with_a_dash() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(format!("{RETRY}\n{JUNK}\n").as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{RETRY}\n{JUNK}\n").as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(json(&out)["summary"]["parsed"], 2);
 }
@@ -230,7 +299,11 @@ fn geoip_names_countries_and_drives_disallowed_country() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("access.log");
     let line = |ip: &str| JUNK.replace("192.168.64.1", ip);
-    std::fs::write(&log, format!("{}\n{}\n", line("81.2.69.160"), line("89.160.20.112"))).unwrap();
+    std::fs::write(
+        &log,
+        format!("{}\n{}\n", line("81.2.69.160"), line("89.160.20.112")),
+    )
+    .unwrap();
     let config = dir.path().join("tollgate.yaml");
     std::fs::write(&config, "detectors:\n  countries: {deny: [SE]}\n").unwrap();
     let geoip = repo().join("crates/tollgate-logs/tests/fixtures/geoip");
@@ -246,14 +319,28 @@ fn geoip_names_countries_and_drives_disallowed_country() {
         "--format",
         "json",
     ]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
-    assert_eq!(alerts(&report), [("disallowed-country".to_string(), "89.160.20.112".to_string())]);
+    assert_eq!(
+        alerts(&report),
+        [(
+            "disallowed-country".to_string(),
+            "89.160.20.112".to_string()
+        )]
+    );
     let sources = report["sources"].as_array().unwrap();
     let sweden = sources.iter().find(|s| s["ip"] == "89.160.20.112").unwrap();
     assert_eq!(sweden["country"], "SE");
     assert_eq!(sweden["asn"], 29518);
-    assert_eq!(sources.iter().find(|s| s["ip"] == "81.2.69.160").unwrap()["country"], "GB");
+    assert_eq!(
+        sources.iter().find(|s| s["ip"] == "81.2.69.160").unwrap()["country"],
+        "GB"
+    );
 }
 
 #[test]
@@ -264,27 +351,47 @@ fn a_bad_detector_config_is_a_usage_error_naming_the_key() {
     let out = run(&["--config", config.to_str().unwrap(), "logs", EXAMPLE]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("capacty") && stderr.contains("bruteForce"), "{stderr}");
+    assert!(
+        stderr.contains("capacty") && stderr.contains("bruteForce"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn html_is_one_page_with_charts_and_no_external_fetch() {
-    let out = run(&["logs", EXAMPLE, "--inventory", "examples/", "--format", "html"]);
+    let out = run(&[
+        "logs",
+        EXAMPLE,
+        "--inventory",
+        "examples/",
+        "--format",
+        "html",
+    ]);
     let page = String::from_utf8(out.stdout).unwrap();
     assert!(page.starts_with("<!doctype html>"));
     assert!(page.contains("<svg"));
     assert!(page.contains("brute-force"));
-    assert!(!page.contains("src=\"http") && !page.contains("href=\"http") && !page.contains("<script"));
+    assert!(
+        !page.contains("src=\"http") && !page.contains("href=\"http") && !page.contains("<script")
+    );
 }
 
 #[test]
 fn the_table_report_lists_routes_sources_and_alerts() {
     let out = run(&["logs", EXAMPLE, "--inventory", "examples/"]);
     let text = String::from_utf8(out.stdout).unwrap();
-    for heading in ["Top routes", "Top sources", "Alerts (", "Routes with no request"] {
+    for heading in [
+        "Top routes",
+        "Top sources",
+        "Alerts (",
+        "Routes with no request",
+    ] {
         assert!(text.contains(heading), "{heading} missing:\n{text}");
     }
-    assert!(text.contains("storefront/storefront-api api.shop.example.com/v1 → api:80"), "{text}");
+    assert!(
+        text.contains("storefront/storefront-api api.shop.example.com/v1 → api:80"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -308,7 +415,10 @@ fn follow_prints_alerts_as_lines_arrive() {
     });
     std::thread::sleep(Duration::from_millis(500));
     // A scanner arrives: its second request within a minute fires bad-user-agent.
-    let scanner = JUNK.replace("\"-\" 0 0.000", "\"Nuclei - Open-source project (github.com/projectdiscovery/nuclei)\" 0 0.000");
+    let scanner = JUNK.replace(
+        "\"-\" 0 0.000",
+        "\"Nuclei - Open-source project (github.com/projectdiscovery/nuclei)\" 0 0.000",
+    );
     let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
     writeln!(file, "{scanner}\n{scanner}\n{scanner}").unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
