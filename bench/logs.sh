@@ -78,7 +78,7 @@ for size in $SIZES; do
         log "GoAccess on $file"
         read -r secs kb < <(measure goaccess "$file" --log-format="$GOACCESS_FORMAT" --date-format=%d/%b/%Y --time-format=%T -o "$OUT/goaccess.json")
         goaccess_rate="$(awk -v l="$actual" -v s="$secs" 'BEGIN {printf "%.0f", l / s}')"
-        echo "| $(basename "$file") | $actual | $distinct | GoAccess $(goaccess --version | head -1 | awk '{print $3}' | tr -d .) | 1 | $secs | $goaccess_rate | $goaccess_rate | $((kb / 1024)) | 1× |"
+        echo "| $(basename "$file") | $actual | $distinct | GoAccess $(goaccess --version | head -1 | awk '{print $3}' | sed 's/\.$//') | 1 | $secs | $goaccess_rate | $goaccess_rate | $((kb / 1024)) | 1× |"
     fi
     for cores in 1 "$(nproc)"; do
         log "tollgate on $file, $cores core(s), $RUNS runs"

@@ -186,18 +186,8 @@ const MONTHS: [&str; 12] = [
 ];
 
 fn clf_time(out: &mut String, unix: i64) {
-    let days = unix.div_euclid(86_400);
+    let (year, month, day) = tollgate_logs::time::civil_from_days(unix.div_euclid(86_400));
     let rem = unix.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
     let _ = write!(
         out,
         "{day:02}/{}/{year:04}:{:02}:{:02}:{:02} +0000",

@@ -24,6 +24,13 @@ use crate::wrap::{self, Unwrapped, Unwrapper, Wrapper};
 /// Lines longer than this are reported malformed and skipped (a line is held whole in memory).
 pub const MAX_LINE: usize = 16 << 20;
 
+/// Precision of the per-route union of addresses seen: the per-minute counters' (sketches merge
+/// only at one precision).
+const SEEN_PRECISION: u8 = crate::aggregate::MINUTE_PRECISION;
+
+/// Sources a chunk's aggregate keeps (see [`Settings::source_capacity`] for the run's).
+const CHUNK_SOURCES: usize = 16_384;
+
 /// How to read the inputs.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -117,10 +124,19 @@ impl Run {
             let point = self.timeline.entry(key.1).or_default();
             point.0 += slot.requests;
             point.1 += slot.errors_5xx;
-            let seen = self.seen.entry(key.0).or_insert_with(|| Distinct::new(8));
+            // Addresses new to the route: the growth of the union of every earlier minute's
+            // addresses. Both counts are sketches; growth within their noise is not counted, so
+            // a route with a million clients does not "surge" by estimation error.
+            let seen = self
+                .seen
+                .entry(key.0)
+                .or_insert_with(|| Distinct::new(SEEN_PRECISION));
             let before = seen.count();
             seen.merge(&slot.sources);
-            let new_sources = seen.count().saturating_sub(before);
+            let new_sources = seen
+                .count()
+                .saturating_sub(before)
+                .saturating_sub(seen.noise());
             let stats = MinuteStats {
                 route: key.0,
                 minute: key.1,
@@ -371,7 +387,9 @@ impl<'t> Analyzer<'t> {
         if batch.is_empty() {
             return 0;
         }
-        let pieces = (rayon::current_num_threads() * 2).max(1);
+        // One chunk per thread: every chunk's aggregate is merged on this thread, so fewer,
+        // larger chunks keep the sequential part small.
+        let pieces = rayon::current_num_threads().max(1);
         let chunks = split_chunks(batch, pieces);
         let outs: Vec<ChunkOut> = chunks
             .par_iter()
@@ -407,7 +425,11 @@ impl<'t> Analyzer<'t> {
         wrapper: Wrapper,
     ) -> ChunkOut {
         let mut out = ChunkOut {
-            aggregate: Aggregate::new(self.settings.source_capacity),
+            // A chunk keeps fewer sources than the run: its table stays in cache and merges
+            // quickly, and the busy sources that matter survive its trimming as they survive
+            // the run's (a source trimmed from a chunk has fewer requests there than
+            // `dropped_max`, which the report carries as the error bound).
+            aggregate: Aggregate::new(self.settings.source_capacity.min(CHUNK_SOURCES)),
             events: Vec::new(),
             lines: 0,
             records: Vec::new(),

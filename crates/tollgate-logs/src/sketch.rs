@@ -80,8 +80,25 @@ impl Distinct {
         }
     }
 
-    /// Adds everything `other` counted. Both must have the same precision.
+    /// Three standard errors of [`Distinct::count`], in values: 0 while exact. A difference of
+    /// two counts smaller than this is noise, not a change.
+    pub fn noise(&self) -> u64 {
+        match &self.state {
+            DistinctState::Exact(_) => 0,
+            DistinctState::Registers(registers) => {
+                let relative = 1.04 / (registers.len() as f64).sqrt();
+                (3.0 * relative * self.count() as f64).ceil() as u64
+            }
+        }
+    }
+
+    /// Adds everything `other` counted. Both must have the same precision (checked in debug
+    /// builds; registers of another size cannot be folded in).
     pub fn merge(&mut self, other: &Distinct) {
+        debug_assert_eq!(
+            self.precision, other.precision,
+            "sketches of different precision"
+        );
         match &other.state {
             DistinctState::Exact(values) => {
                 for value in values {
@@ -315,6 +332,18 @@ mod tests {
         small.insert(mix(1));
         small.merge(&union);
         assert_eq!(small.count(), union.count());
+    }
+
+    #[test]
+    fn noise_is_zero_while_exact_and_three_standard_errors_after() {
+        let mut distinct = Distinct::new(12);
+        distinct.insert(mix(1));
+        assert_eq!(distinct.noise(), 0);
+        for n in 0..100_000u64 {
+            distinct.insert(mix(n));
+        }
+        let expected = 3.0 * 1.04 / 64.0 * distinct.count() as f64;
+        assert!((distinct.noise() as f64 - expected).abs() <= 1.0);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use tollgate_core::render::columns;
 use tollgate_logs::detectors::{Alert, Detector};
-use tollgate_logs::report::{AlertReport, Report, TrafficReport};
+use tollgate_logs::report::{AlertReport, Location, Report, TrafficReport};
 use tollgate_logs::routes::{RouteTable, Target};
 use tollgate_logs::time::format_rfc3339;
 
@@ -102,6 +102,15 @@ pub fn detectors() -> String {
          tollgate.yaml; docs/logs.md lists every key with its default.\n",
     );
     text
+}
+
+/// Country and AS organisation of a source, as far as GeoIP knows them.
+fn place(location: &Location, separator: &str) -> String {
+    [location.country.as_deref(), location.as_org.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 fn percent(part: u64, whole: u64) -> String {
@@ -205,14 +214,7 @@ pub fn table(report: &Report, top: usize, color: bool) -> String {
             .to_vec(),
     ];
     for source in report.sources.iter().take(top) {
-        let place = [
-            source.location.country.clone(),
-            source.location.as_org.clone(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+        let place = place(&source.location, " ");
         rows.push(vec![
             source.ip.to_string(),
             source.requests.to_string(),
@@ -472,14 +474,7 @@ pub fn html(report: &Report) -> String {
 
     out.push_str("<h2>Top sources</h2><table><tr><th>source</th><th>requests</th><th>4xx</th><th>5xx</th><th>routes</th><th>country / AS</th><th>first → last</th></tr>");
     for source in &report.sources {
-        let place = [
-            source.location.country.clone(),
-            source.location.as_org.clone(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" · ");
+        let place = place(&source.location, " · ");
         let _ = write!(
             out,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{} → {}</td></tr>",
