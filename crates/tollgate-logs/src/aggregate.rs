@@ -216,31 +216,10 @@ impl SourceTable {
 
     /// Keeps the heavier half.
     fn shrink(&mut self) {
-        let mut counts: Vec<u64> = self.entries.values().map(|s| s.requests).collect();
-        let keep = self.capacity / 2;
-        let pivot = counts.len() - keep;
-        counts.select_nth_unstable(pivot);
-        let threshold = counts[pivot];
-        let mut kept_at_threshold = self
-            .entries
-            .values()
-            .filter(|s| s.requests > threshold)
-            .count();
-        let before = self.entries.len();
-        let mut dropped_max = self.dropped_max;
-        self.entries.retain(|_, stats| {
-            if stats.requests > threshold {
-                return true;
-            }
-            if stats.requests == threshold && kept_at_threshold < keep {
-                kept_at_threshold += 1;
-                return true;
-            }
-            dropped_max = dropped_max.max(stats.requests);
-            false
-        });
-        self.dropped_max = dropped_max;
-        self.dropped += (before - self.entries.len()) as u64;
+        let (dropped, dropped_max) =
+            keep_heaviest(&mut self.entries, self.capacity / 2, |s| s.requests);
+        self.dropped += dropped;
+        self.dropped_max = self.dropped_max.max(dropped_max);
     }
 
     /// The sources, heaviest first (ties by address), at most `n`.
@@ -261,6 +240,35 @@ impl SourceTable {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// Keeps the `keep` heaviest entries of `map` by `weight` (ties at the cut kept in map order)
+/// and returns how many entries were dropped and the heaviest weight among them.
+fn keep_heaviest<K, V>(
+    map: &mut HashMap<K, V>,
+    keep: usize,
+    weight: impl Fn(&V) -> u64,
+) -> (u64, u64) {
+    if map.len() <= keep {
+        return (0, 0);
+    }
+    let mut weights: Vec<u64> = map.values().map(&weight).collect();
+    let pivot = weights.len() - keep;
+    weights.select_nth_unstable(pivot);
+    let threshold = weights[pivot];
+    let mut kept = map.values().filter(|v| weight(v) > threshold).count();
+    let before = map.len();
+    let mut dropped_max = 0;
+    map.retain(|_, v| {
+        let w = weight(v);
+        if w > threshold || (w == threshold && kept < keep) {
+            kept += usize::from(w == threshold);
+            return true;
+        }
+        dropped_max = dropped_max.max(w);
+        false
+    });
+    ((before - map.len()) as u64, dropped_max)
 }
 
 /// One minute of one target.
@@ -463,13 +471,9 @@ impl Aggregate {
     }
 
     fn shrink_auth(&mut self) {
-        let mut totals: Vec<u64> = self.auth.values().map(|o| o.succeeded + o.failed).collect();
-        let pivot = totals.len() / 2;
-        totals.select_nth_unstable(pivot);
-        let threshold = totals[pivot];
-        let before = self.auth.len();
-        self.auth.retain(|_, o| o.succeeded + o.failed > threshold);
-        self.auth_dropped += (before - self.auth.len()) as u64;
+        let keep = self.auth.len() / 2;
+        let (dropped, _) = keep_heaviest(&mut self.auth, keep, |o| o.succeeded + o.failed);
+        self.auth_dropped += dropped;
     }
 
     /// Adds a later chunk's aggregate.

@@ -163,23 +163,6 @@ pub struct Stream {
     skipping_long_line: bool,
 }
 
-impl Stream {
-    /// The input's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Lines processed so far.
-    pub fn lines(&self) -> u64 {
-        self.line_base
-    }
-
-    /// The format used (given, or detected from the first lines).
-    pub fn format(&self) -> Option<Format> {
-        self.format
-    }
-}
-
 /// The result of one chunk.
 struct ChunkOut {
     aggregate: Aggregate,
@@ -563,7 +546,7 @@ fn cut_point(buffer: &[u8], limit: usize) -> usize {
     let mut end = limit;
     while let Some(newline) = memrchr(b'\n', &buffer[..end]) {
         let start = memrchr(b'\n', &buffer[..newline]).map_or(0, |n| n + 1);
-        if !is_partial(&buffer[start..newline]) {
+        if !wrap::is_partial(&buffer[start..newline]) {
             return newline + 1;
         }
         end = newline;
@@ -571,20 +554,18 @@ fn cut_point(buffer: &[u8], limit: usize) -> usize {
     0
 }
 
-/// Whether a raw line is a CRI (`<time> <stream> P <payload>`) or Docker json-file (`log` not
-/// ending in `\n`) partial line, to be joined with the next: chunks are never cut after one.
-fn is_partial(line: &[u8]) -> bool {
-    if line.first() == Some(&b'{') {
-        return memchr::memmem::find(line, br#"{"log":""#) == Some(0)
-            && memchr::memmem::find(line, br#"","stream":""#)
-                .is_some_and(|end| !line[..end].ends_with(br"\n"));
+/// Where to cut `buffer` at or after `from`: after the first line ending there that is not a
+/// partial line; the buffer's length when none is.
+fn cut_forward(buffer: &[u8], from: usize) -> usize {
+    let mut start = memrchr(b'\n', &buffer[..from]).map_or(0, |n| n + 1);
+    while let Some(n) = memchr(b'\n', &buffer[start..]) {
+        let newline = start + n;
+        if !wrap::is_partial(&buffer[start..newline]) {
+            return newline + 1;
+        }
+        start = newline + 1;
     }
-    let mut fields = line.splitn(4, |b| *b == b' ');
-    let (Some(_time), Some(stream), Some(tag)) = (fields.next(), fields.next(), fields.next())
-    else {
-        return false;
-    };
-    tag == b"P" && (stream == b"stdout" || stream == b"stderr")
+    buffer.len()
 }
 
 /// Splits a batch of whole lines into about `pieces` chunks of whole lines.
@@ -597,18 +578,11 @@ fn split_chunks(batch: &[u8], pieces: usize) -> Vec<&[u8]> {
             chunks.push(rest);
             break;
         }
-        let mut cut = cut_point(rest, target);
-        if cut == 0 {
-            // No whole line before `target`: extend to the end of the line that crosses it.
-            cut = memchr(b'\n', &rest[target..]).map_or(rest.len(), |n| target + n + 1);
-            while cut < rest.len() {
-                let start = memrchr(b'\n', &rest[..cut - 1]).map_or(0, |n| n + 1);
-                if !is_partial(&rest[start..cut - 1]) {
-                    break;
-                }
-                cut = memchr(b'\n', &rest[cut..]).map_or(rest.len(), |n| cut + n + 1);
-            }
-        }
+        let cut = match cut_point(rest, target) {
+            // No whole line before `target`: cut after the line that crosses it.
+            0 => cut_forward(rest, target),
+            cut => cut,
+        };
         chunks.push(&rest[..cut]);
         rest = &rest[cut..];
     }

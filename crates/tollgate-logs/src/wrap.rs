@@ -47,6 +47,34 @@ pub fn detect(line: &str) -> Wrapper {
     }
 }
 
+/// Whether a raw line is a CRI `P` piece or a Docker json-file piece whose `log` does not end
+/// the line: input must not be cut after one, or its line would be split across chunks. Runs
+/// only where a batch is cut, not per line.
+pub fn is_partial(line: &[u8]) -> bool {
+    let Ok(line) = std::str::from_utf8(line) else {
+        return false;
+    };
+    if line.starts_with(DOCKER_PREFIX) {
+        let mut log = None;
+        let walked = for_each_field(line, |key, value| {
+            if key == "log" {
+                log = Some(value.raw());
+            }
+        });
+        return walked.is_ok()
+            && log
+                .and_then(docker_payload)
+                .is_some_and(|(_, complete)| !complete);
+    }
+    matches!(
+        cri_line(line),
+        Some(Ok(CriLine {
+            complete: false,
+            ..
+        }))
+    )
+}
+
 /// What one raw line gave.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unwrapped<'a> {
@@ -248,6 +276,18 @@ mod tests {
     const DOCKER_ENVOY: &str = r#"{"log":"[2016-04-15T20:17:00.310Z] \"POST /api/v1/locations HTTP/2\" 204 - 154 0 226 100 \"10.0.35.28\" \"nsq2http\" \"cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2\" \"locations\" \"tcp://10.0.2.1:80\"\n","stream":"stdout","time":"2016-04-15T20:17:00.312Z"}"#;
     /// A Docker line whose only escape is the final newline (constructed, ingress-nginx text).
     const DOCKER_PLAIN: &str = r#"{"log":"192.168.64.1 - - [07/Feb/2020:11:48:51 +0000] GET\n","stream":"stdout","time":"2020-02-07T11:48:51.2Z"}"#;
+
+    #[test]
+    fn partial_pieces_are_told_from_whole_lines() {
+        assert!(!is_partial(CRI_ENVOY.as_bytes()));
+        assert!(is_partial(CRI_ENVOY.replacen(" F ", " P ", 1).as_bytes()));
+        assert!(!is_partial(DOCKER_ENVOY.as_bytes()));
+        assert!(is_partial(
+            DOCKER_PLAIN.replacen("GET\\n", "GET", 1).as_bytes()
+        ));
+        assert!(!is_partial(ENVOY.as_bytes()));
+        assert!(!is_partial(b"\xff P "));
+    }
 
     #[test]
     fn detect_names_the_wrapper() {

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use tollgate_core::render::columns;
+use tollgate_core::report::Tool;
 use tollgate_logs::detectors::{Alert, Detector};
 use tollgate_logs::report::{AlertReport, Location, Report, TrafficReport};
 use tollgate_logs::routes::{RouteTable, Target};
@@ -12,21 +13,13 @@ use tollgate_logs::time::format_rfc3339;
 /// `--format json`: the report with the tool's name and version.
 pub fn json(report: &Report) -> String {
     #[derive(serde::Serialize)]
-    struct Tool {
-        name: &'static str,
-        version: &'static str,
-    }
-    #[derive(serde::Serialize)]
     struct Document<'r> {
         tool: Tool,
         #[serde(flatten)]
         report: &'r Report,
     }
     let document = Document {
-        tool: Tool {
-            name: "tollgate",
-            version: env!("CARGO_PKG_VERSION"),
-        },
+        tool: Tool::current(),
         report,
     };
     let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
