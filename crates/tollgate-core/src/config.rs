@@ -304,6 +304,82 @@ pub struct Config {
     /// The `detectors` section (access-log detector thresholds and lists), validated by
     /// `tollgate logs`, which owns its schema.
     pub detectors: Option<serde_json::Value>,
+    /// The `history` section: change tracking, attribution and retention.
+    pub history: HistoryConfig,
+}
+
+/// How changes are recorded and judged (`history:` in tollgate.yaml).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HistoryConfig {
+    /// The cluster name recorded with every change and audit event; the kubeconfig context, or
+    /// `default`, when unset.
+    pub cluster: Option<String>,
+    /// The store URL (`sqlite://tollgate.db` when unset; `--store` and `TOLLGATE_STORE` win).
+    pub store: Option<String>,
+    /// The identities that deploy through pipelines: a change by anyone else is out-of-band.
+    #[serde(default)]
+    pub gitops: GitopsIdentities,
+    /// What to keep; nothing is pruned when unset.
+    #[serde(default)]
+    pub retention: RetentionConfig,
+    /// The environment variable holding the key that signs retention checkpoints.
+    pub checkpoint_key_env: Option<String>,
+    /// How far (seconds) an audit event's time may be from a change for the time-based join.
+    pub attribution_window_seconds: Option<u32>,
+    /// Identities several people act through (an access gateway's service account): changes by
+    /// them are attributed to the shared identity and marked as such.
+    #[serde(default)]
+    pub shared_identities: Vec<String>,
+    /// Controller ConfigMaps to watch (`namespace/name`); the ingress-nginx default when unset.
+    pub config_maps: Option<Vec<String>>,
+}
+
+/// GitOps identities: authenticated users (service accounts) and field managers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GitopsIdentities {
+    /// Usernames, e.g. `system:serviceaccount:argocd:argocd-application-controller`; a trailing
+    /// `*` matches a prefix (`system:serviceaccount:flux-system:*`).
+    #[serde(default)]
+    pub users: Vec<String>,
+    /// Field managers (`argocd-controller`, `helm`, `kustomize-controller`), used when no audit
+    /// event names the user.
+    #[serde(default)]
+    pub field_managers: Vec<String>,
+}
+
+impl GitopsIdentities {
+    /// True when no identity is configured: out-of-band marking is off.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty() && self.field_managers.is_empty()
+    }
+
+    /// Whether `user` is one of the configured users.
+    #[must_use]
+    pub fn has_user(&self, user: &str) -> bool {
+        self.users.iter().any(|pattern| match pattern.strip_suffix('*') {
+            Some(prefix) => user.starts_with(prefix),
+            None => pattern == user,
+        })
+    }
+
+    /// Whether `manager` is one of the configured field managers.
+    #[must_use]
+    pub fn has_field_manager(&self, manager: &str) -> bool {
+        self.field_managers.iter().any(|m| m == manager)
+    }
+}
+
+/// Retention of history records and audit events.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RetentionConfig {
+    /// Keep records younger than this many days.
+    pub days: Option<u32>,
+    /// Keep at least this many versions of every object.
+    pub versions: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -335,6 +411,8 @@ struct RawConfig {
     #[serde(default)]
     suppressions: Vec<RawSuppression>,
     detectors: Option<serde_json::Value>,
+    #[serde(default)]
+    history: HistoryConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -531,6 +609,16 @@ impl Config {
                 ),
             ));
         }
+        if let Some(maps) = &raw.history.config_maps {
+            for (i, m) in maps.iter().enumerate() {
+                if m.split_once('/').is_none_or(|(ns, name)| ns.is_empty() || name.is_empty()) {
+                    errors.push(at(
+                        &format!("/history/configMaps/{i}"),
+                        format!("`{m}` is not `namespace/name`"),
+                    ));
+                }
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -555,6 +643,7 @@ impl Config {
                 certificate_high_days: high_days,
             },
             detectors: raw.detectors,
+            history: raw.history,
         })
     }
 }

@@ -114,6 +114,15 @@ pub struct Actor {
     /// Where the actor was learned from.
     #[serde(default)]
     pub attribution: Attribution,
+    /// How the audit event was matched to the change: `resource-version` (exact: the event's
+    /// response carries the version observed), `field-manager-and-time` or `time` (the nearest
+    /// write of the right verb within the attribution window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_by: Option<String>,
+    /// True when `user` is a shared identity (a GitOps controller or an access gateway's service
+    /// account): the person behind the change is not known from the cluster alone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
 }
 
 /// The rules a change newly violates or newly satisfies.
@@ -454,8 +463,9 @@ impl Store {
             .transpose()
     }
 
-    /// The last record of an object (`namespace` empty for cluster-scoped ones): its current
-    /// version, to diff the next one against and to compare with after a relist.
+    /// The last applied record of an object (`namespace` empty for cluster-scoped ones): its
+    /// current version, to diff the next one against and to compare with after a relist. Denied
+    /// attempts are skipped: they changed nothing.
     ///
     /// # Errors
     /// As [`Store::history`].
@@ -470,7 +480,7 @@ impl Store {
             "SELECT ",
             record_columns!(),
             " FROM history WHERE cluster = $1 AND kind = $2 AND namespace = $3 AND name = $4 \
-             ORDER BY seq DESC LIMIT 1"
+             AND outcome = 'applied' ORDER BY seq DESC LIMIT 1"
         ))
         .bind(cluster)
         .bind(kind)
@@ -480,5 +490,28 @@ impl Store {
         .await?;
         row.map(|row| RecordColumns::from_row(&row)?.into_record())
             .transpose()
+    }
+
+    /// The current version of every object of `kind` in `cluster` that the history knows as
+    /// existing: the last applied record of each object, unless that record is a deletion. A
+    /// relist compares against these, so an object deleted while no watch ran is noticed.
+    ///
+    /// # Errors
+    /// As [`Store::history`].
+    pub async fn current_objects(&self, cluster: &str, kind: &str) -> Result<Vec<HistoryRecord>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            record_columns!(),
+            " FROM history WHERE seq IN (SELECT MAX(seq) FROM history \
+             WHERE cluster = $1 AND kind = $2 AND outcome = 'applied' \
+             GROUP BY namespace, name) AND action <> 'deleted' ORDER BY namespace, name"
+        ))
+        .bind(cluster)
+        .bind(kind)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| RecordColumns::from_row(row)?.into_record())
+            .collect()
     }
 }

@@ -928,3 +928,60 @@ async fn an_in_memory_store_works_and_other_schemes_are_refused() {
         other => panic!("expected UnsupportedUrl, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn current_objects_are_the_last_applied_versions_of_objects_not_deleted() {
+    for db in databases("current_objects").await {
+        let store = db.store().await;
+        store
+            .append(change("Ingress", "shop", "web", JULY_1, "alice"))
+            .await
+            .unwrap();
+        store
+            .append(change("Ingress", "shop", "web", JULY_1 + 1, "bob"))
+            .await
+            .unwrap();
+        store
+            .append(change("Ingress", "shop", "gone", JULY_1 + 2, "alice"))
+            .await
+            .unwrap();
+        let mut deleted = change("Ingress", "shop", "gone", JULY_1 + 3, "alice");
+        deleted.action = Action::Deleted;
+        deleted.object = None;
+        store.append(deleted).await.unwrap();
+        // A refused attempt on `web` is kept but is not the current version.
+        let mut denied = change("Ingress", "shop", "web", JULY_1 + 4, "mallory");
+        denied.outcome = tollgate_store::Outcome::Denied;
+        store.append(denied).await.unwrap();
+        store
+            .append(change("Service", "shop", "web", JULY_1 + 5, "alice"))
+            .await
+            .unwrap();
+
+        let current = store.current_objects("prod", "Ingress").await.unwrap();
+        let names: Vec<(&str, &str)> = current
+            .iter()
+            .map(|r| {
+                (
+                    r.change.resource.name.as_str(),
+                    r.change.actor.user.as_deref().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(names, vec![("web", "bob")], "{}", db.label);
+        let latest = store
+            .latest("prod", "Ingress", "shop", "web")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(latest.change.actor.user.as_deref(), Some("bob"), "{}", db.label);
+        assert!(
+            store
+                .current_objects("other", "Ingress")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        db.finish(store).await;
+    }
+}

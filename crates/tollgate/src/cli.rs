@@ -127,9 +127,299 @@ pub enum Command {
         tollgate rbac review --cluster --format json")]
     Rbac(RbacArgs),
 
+    /// Record every change of Ingresses and what they depend on into the history store
+    #[command(after_help = "Examples:\n  \
+        tollgate watch --cluster                              record changes until stopped\n  \
+        tollgate watch --cluster --once                       compare the cluster with the store once\n  \
+        tollgate watch --cluster --lease tollgate/history     one writer among several replicas\n  \
+        tollgate watch --cluster --store postgres://tollgate@db/tollgate --cluster-name prod-eu\n\n\
+        Watched: Ingress, IngressClass, Service, Secret (metadata and certificate fingerprint only),\n\
+        NetworkPolicy, Role, ClusterRole, RoleBinding, ClusterRoleBinding,\n\
+        ValidatingWebhookConfiguration and the controller ConfigMap (`history.configMaps`).\n\
+        Each watch resumes from the resourceVersion the store kept; after a 410 Gone it lists again\n\
+        and records whatever changed meanwhile. Stop with Ctrl-C or SIGTERM.")]
+    Watch(WatchArgs),
+
+    /// Who changed what, when and from where: the recorded history, one change, or the chain check
+    #[command(after_help = "Examples:\n  \
+        tollgate history                                     newest changes first\n  \
+        tollgate history --kind Ingress -n shop --since 2026-11-01 --diff\n  \
+        tollgate history --risky --format json\n  \
+        tollgate history --actor alice@example.com\n  \
+        tollgate history show 42                             one change with its YAML diff\n  \
+        tollgate history show 41 --manifest | kubectl apply -f -   roll back to version 41\n  \
+        tollgate history verify                              check the tamper-evident hash chain\n  \
+        tollgate history prune                               apply `history.retention`\n\n\
+        Actors come from audit events (`tollgate audit import`) joined on resourceVersion, then on\n\
+        field manager and time; without one, from managedFields (a client-chosen name, not an\n\
+        identity). Exit codes: 0 ok, 1 `verify` found the chain broken, 2 usage or store error.")]
+    History(HistoryArgs),
+
+    /// Kubernetes audit events: import log files into the store and report risky changes
+    Audit(AuditArgs),
+
+    /// Save a known-safe state of the tracked objects as normalized manifests
+    Baseline(BaselineArgs),
+
+    /// Compare manifests or the cluster with a saved baseline: added, removed and changed objects
+    /// and fields, each with the rules it breaks or fixes
+    #[command(after_help = "Examples:\n  \
+        tollgate baseline save -o baseline/ --cluster\n  \
+        tollgate drift --baseline baseline/ --cluster\n  \
+        tollgate drift --baseline baseline/ rendered/ --format json\n\n\
+        Unlike Argo CD's diff, fields added by hand count: an annotation added with `kubectl edit`\n\
+        is drift. Exit codes: 0 no drift, 1 drift found, 2 usage error or nothing readable.")]
+    Drift(DriftArgs),
+
     /// Generate rule docs, the man page or shell completions
     #[command(hide = true)]
     Generate(GenerateArgs),
+}
+
+/// Where the history is kept.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The store: sqlite://PATH or postgres://USER@HOST/DB [default: `history.store` in the
+    /// config, else sqlite://tollgate.db]
+    #[arg(long, value_name = "URL", env = "TOLLGATE_STORE")]
+    pub store: Option<String>,
+
+    /// The cluster name recorded with (or selected from) the history [default: `history.cluster`
+    /// in the config, else `default`]
+    #[arg(long, value_name = "NAME")]
+    pub cluster_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Watch the cluster of the kubeconfig (or in-cluster config); the only source watch has
+    #[arg(long, required = true)]
+    pub cluster: bool,
+
+    /// Kubeconfig context to use
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Only this namespace (cluster-scoped kinds are still watched)
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// The store URL [default: `history.store`, else sqlite://tollgate.db]
+    #[arg(long, value_name = "URL", env = "TOLLGATE_STORE")]
+    pub store: Option<String>,
+
+    /// The cluster name recorded with every change [default: `history.cluster`, else `default`]
+    #[arg(long, value_name = "NAME")]
+    pub cluster_name: Option<String>,
+
+    /// Hold this Lease (NAMESPACE/NAME) while recording, so only one replica writes
+    #[arg(long, value_name = "NS/NAME")]
+    pub lease: Option<String>,
+
+    /// This replica's name in the Lease [default: HOSTNAME and process id]
+    #[arg(long, value_name = "ID", requires = "lease")]
+    pub identity: Option<String>,
+
+    /// List every kind once, record what differs from the store, and exit
+    #[arg(long)]
+    pub once: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct HistoryArgs {
+    #[command(subcommand)]
+    pub command: Option<HistoryCommand>,
+
+    #[command(flatten)]
+    pub list: HistoryListArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// One recorded change: who, when, risk and the YAML diff; or the version as a manifest
+    Show(HistoryShowArgs),
+    /// Check the hash chain over every record; name the first broken one (exit 1)
+    Verify(HistoryVerifyArgs),
+    /// Remove records retention lets go (`history.retention`), leaving a signed checkpoint
+    Prune(HistoryPruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryListArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Only this kind (Ingress, Service, ...)
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+
+    /// Only this namespace
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+
+    /// Only objects of this name (or KIND/NAME, or KIND/NAMESPACE/NAME)
+    #[arg(long, value_name = "NAME")]
+    pub resource: Option<String>,
+
+    /// Only changes by this user (the effective user; impersonators match too)
+    #[arg(long, value_name = "USER")]
+    pub actor: Option<String>,
+
+    /// Only changes at or after this time (RFC 3339, or a date)
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub since: Option<jiff::Timestamp>,
+
+    /// Only changes before this time (RFC 3339, or a date)
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub until: Option<jiff::Timestamp>,
+
+    /// Only changes that break a rule
+    #[arg(long)]
+    pub risky: bool,
+
+    /// Only changes by identities other than the configured GitOps ones
+    #[arg(long)]
+    pub out_of_band: bool,
+
+    /// At most this many changes
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub limit: u32,
+
+    /// Show each change's YAML diff under it (table format)
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = RulesFormat::Table)]
+    pub format: RulesFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryShowArgs {
+    /// The change's number (the `#` column of `tollgate history`)
+    pub id: i64,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Print the object as it was after this change, ready for `kubectl apply -f -`
+    #[arg(long, conflicts_with = "format")]
+    pub manifest: bool,
+
+    /// Output format
+    #[arg(short, long, value_enum)]
+    pub format: Option<RulesFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryVerifyArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = RulesFormat::Table)]
+    pub format: RulesFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryPruneArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Keep records younger than this many days [default: `history.retention.days`]
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
+
+    /// Keep at least this many versions of every object [default: `history.retention.versions`]
+    #[arg(long, value_name = "N")]
+    pub versions: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: AuditCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Load audit log files (JSON lines of the log backend, EventLists, GKE and AKS exports) into
+    /// the store, keep refused writes as attempted changes, and list risky changes the events show
+    #[command(after_help = "Examples:\n  \
+        tollgate audit import /var/log/kubernetes/audit/audit.log\n  \
+        tollgate audit import audit-*.log --format json\n  \
+        kubectl logs -n kube-system kube-apiserver-cp1 | tollgate audit import -\n\n\
+        Events are stored once per (auditID, stage): importing a file twice changes nothing.\n\
+        Events that carry the object (Request or RequestResponse level) are judged by the rules on\n\
+        their own, so risky changes show even where no watch ran. Secret bodies are never kept.\n\
+        Exit codes: 0 no risky change, 1 risky changes listed, 2 nothing readable or store error.")]
+    Import(AuditImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditImportArgs {
+    /// Audit log files; `-` reads standard input
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = RulesFormat::Table)]
+    pub format: RulesFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    #[command(subcommand)]
+    pub command: BaselineCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Write one normalized manifest per tracked object into the folder given with -o
+    #[command(after_help = "Examples:\n  \
+        tollgate baseline save -o baseline/ --cluster\n  \
+        tollgate baseline save -o baseline/ deploy/\n\n\
+        Server-set fields (status, managedFields, uid, resourceVersion, ...) are left out, so the\n\
+        folder fits in Git. Secrets keep only their metadata, key names and certificate facts.")]
+    Save(BaselineSaveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineSaveArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The folder `tollgate baseline save` wrote
+    #[arg(long, value_name = "DIR", required = true)]
+    pub baseline: PathBuf,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = RulesFormat::Table)]
+    pub format: RulesFormat,
+}
+
+/// A time given as RFC 3339 or as a date (midnight UTC).
+fn parse_time(text: &str) -> Result<jiff::Timestamp, String> {
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    text.parse::<jiff::civil::Date>()
+        .map_err(|e| format!("`{text}` is neither RFC 3339 nor a date: {e}"))
+        .and_then(|d| {
+            d.to_zoned(jiff::tz::TimeZone::UTC)
+                .map(|z| z.timestamp())
+                .map_err(|e| e.to_string())
+        })
 }
 
 /// Where objects come from: files or a cluster.

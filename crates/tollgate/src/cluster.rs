@@ -40,7 +40,7 @@ pub fn load(args: &InputArgs) -> anyhow::Result<Loaded> {
 }
 
 /// The client and the API server's URL (for messages).
-async fn client(context: Option<&str>) -> anyhow::Result<(Client, String)> {
+pub(crate) async fn client(context: Option<&str>) -> anyhow::Result<(Client, String)> {
     let mut config = match context {
         Some(ctx) => {
             let options = KubeConfigOptions {
@@ -66,7 +66,7 @@ async fn client(context: Option<&str>) -> anyhow::Result<(Client, String)> {
 }
 
 /// The kubeconfig's current context, for messages.
-fn context_name(args: &InputArgs) -> Option<String> {
+pub(crate) fn context_name(args: &InputArgs) -> Option<String> {
     args.context
         .clone()
         .or_else(|| Kubeconfig::read().ok().and_then(|k| k.current_context))
@@ -163,7 +163,7 @@ async fn load_async(args: &InputArgs) -> anyhow::Result<Loaded> {
     })
 }
 
-enum ListError {
+pub(crate) enum ListError {
     /// The server answered and said no (403, 404, 405).
     Refused { code: u16, reason: String },
     /// Anything else: transport, TLS, authentication, timeouts.
@@ -177,6 +177,31 @@ async fn list_kind(
     kind: Kind,
     namespace: Option<&str>,
 ) -> Result<Vec<(String, Value)>, ListError> {
+    let listed = list_values(client, kind, namespace).await?;
+    Ok(listed
+        .items
+        .into_iter()
+        .map(|value| {
+            let name = value
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            (name, value)
+        })
+        .collect())
+}
+
+/// A whole list of one kind.
+pub(crate) struct Listed {
+    /// The objects, each with `apiVersion` and `kind` set.
+    pub items: Vec<Value>,
+    /// The list's resourceVersion: a watch from it misses nothing the list did not show.
+    pub resource_version: String,
+}
+
+/// The API of one kind, namespaced or across all namespaces.
+pub(crate) fn api_for(client: Client, kind: Kind, namespace: Option<&str>) -> Api<DynamicObject> {
     let path = kind.api_path();
     let resource = ApiResource {
         group: path.group.to_owned(),
@@ -185,10 +210,29 @@ async fn list_kind(
         kind: kind.as_str().to_owned(),
         plural: path.plural.to_owned(),
     };
-    let api: Api<DynamicObject> = match namespace {
+    match namespace {
         Some(ns) if path.namespaced => Api::namespaced_with(client, ns, &resource),
         _ => Api::all_with(client, &resource),
-    };
+    }
+}
+
+/// `object` as JSON with `apiVersion` and `kind` set (list items omit them on the wire).
+pub(crate) fn typed_value(kind: Kind, object: &DynamicObject) -> Result<Value, serde_json::Error> {
+    let mut value = serde_json::to_value(object)?;
+    if let Value::Object(map) = &mut value {
+        map.insert("apiVersion".into(), Value::String(kind.api_version()));
+        map.insert("kind".into(), Value::String(kind.as_str().to_owned()));
+    }
+    Ok(value)
+}
+
+/// Lists one kind, following `continue` tokens.
+pub(crate) async fn list_values(
+    client: Client,
+    kind: Kind,
+    namespace: Option<&str>,
+) -> Result<Listed, ListError> {
+    let api = api_for(client, kind, namespace);
     let mut items = Vec::new();
     let mut params = ListParams::default().limit(PAGE_SIZE);
     loop {
@@ -199,19 +243,17 @@ async fn list_kind(
             },
             other => ListError::Other(other.into()),
         })?;
-        for item in page.items {
-            let name = item.metadata.name.clone().unwrap_or_default();
-            let mut value = serde_json::to_value(&item).map_err(|e| ListError::Other(e.into()))?;
-            if let Value::Object(map) = &mut value {
-                map.insert("apiVersion".into(), Value::String(kind.api_version()));
-                map.insert("kind".into(), Value::String(kind.as_str().to_owned()));
-            }
-            items.push((name, value));
+        for item in &page.items {
+            items.push(typed_value(kind, item).map_err(|e| ListError::Other(e.into()))?);
         }
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(token) => params = params.continue_token(&token),
-            None => break,
+            None => {
+                return Ok(Listed {
+                    items,
+                    resource_version: page.metadata.resource_version.unwrap_or_default(),
+                });
+            }
         }
     }
-    Ok(items)
 }

@@ -5,9 +5,11 @@ mod cli;
 mod cluster;
 mod cmd;
 mod input;
+mod lease;
 mod output;
 mod probe;
 mod render_logs;
+mod tracking;
 
 use std::process::ExitCode;
 

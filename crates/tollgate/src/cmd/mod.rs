@@ -1,12 +1,16 @@
 //! One file per command.
 
+mod audit;
 mod certs;
+mod drift;
 mod generate;
+mod history;
 mod logs;
 mod map;
 mod rbac;
 mod rules;
 mod scan;
+mod watch;
 mod what_if;
 
 use std::process::ExitCode;
@@ -24,5 +28,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Generate(args) => generate::run(args),
         Command::WhatIf(args) => what_if::run(args, &cli.global),
         Command::Logs(args) => logs::run(args, &cli.global),
+        Command::Watch(args) => watch::run(args, &cli.global),
+        Command::History(args) => history::run(args, &cli.global),
+        Command::Audit(args) => audit::run(args, &cli.global),
+        Command::Baseline(args) => drift::save(args, &cli.global),
+        Command::Drift(args) => drift::run(args, &cli.global),
     }
 }
