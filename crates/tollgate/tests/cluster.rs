@@ -640,7 +640,7 @@ fn secret_data_never_reaches_the_output() {
     // The key is really served, in `data` and in kubectl's last-applied annotation.
     let secret = fake
         .stored("secrets")
-        .iter()
+        .into_iter()
         .find(|s| s["metadata"]["name"] == "shop-tls")
         .expect("shop-tls is served");
     assert_eq!(secret["data"]["tls.key"], KEY_BASE64);
