@@ -220,6 +220,11 @@ pub struct WatchArgs {
     #[arg(long, value_name = "ID", requires = "lease")]
     pub identity: Option<String>,
 
+    /// How long the Lease lasts without renewal, in seconds (renewed every third of it)
+    #[arg(long, value_name = "SECONDS", default_value_t = 15, requires = "lease",
+          value_parser = clap::value_parser!(i32).range(2..=300))]
+    pub lease_seconds: i32,
+
     /// List every kind once, record what differs from the store, and exit
     #[arg(long)]
     pub once: bool,

@@ -16,8 +16,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
 use kube::Client;
 
-/// How long a Lease lasts without renewal.
-pub const LEASE_SECONDS: i32 = 15;
+/// How long a Lease lasts without renewal when its holder did not say.
+const DEFAULT_LEASE_SECONDS: i32 = 15;
 
 /// A Lease to hold: where it is and who we are.
 #[derive(Debug, Clone)]
@@ -25,6 +25,7 @@ pub struct Elector {
     api: Api<Lease>,
     name: String,
     identity: String,
+    seconds: i32,
     duration: Duration,
 }
 
@@ -38,13 +39,20 @@ pub enum Attempt {
 }
 
 impl Elector {
-    /// An elector for `namespace/name` as `identity`.
-    pub fn new(client: Client, namespace: &str, name: &str, identity: String) -> Elector {
+    /// An elector for `namespace/name` as `identity`, holding it `seconds` without renewal.
+    pub fn new(
+        client: Client,
+        namespace: &str,
+        name: &str,
+        identity: String,
+        seconds: i32,
+    ) -> Elector {
         Elector {
             api: Api::namespaced(client, namespace),
             name: name.to_owned(),
             identity,
-            duration: Duration::from_secs(LEASE_SECONDS.unsigned_abs().into()),
+            seconds,
+            duration: Duration::from_secs(seconds.unsigned_abs().into()),
         }
     }
 
@@ -89,8 +97,8 @@ impl Elector {
         let holder = spec.holder_identity.clone().unwrap_or_default();
         let ours = holder == self.identity;
         let lapsed = spec.renew_time.as_ref().is_none_or(|renewed| {
-            let seconds = i64::from(spec.lease_duration_seconds.unwrap_or(LEASE_SECONDS));
-            renewed.0.as_second().saturating_add(seconds) < now.as_second()
+            let seconds = i64::from(spec.lease_duration_seconds.unwrap_or(DEFAULT_LEASE_SECONDS));
+            renewed.0.as_millisecond().saturating_add(seconds * 1_000) < now.as_millisecond()
         });
         if !ours && !holder.is_empty() && !lapsed {
             return Ok(Attempt::HeldBy(holder));
@@ -121,7 +129,7 @@ impl Elector {
     fn spec(&self, acquired: jiff::Timestamp, renewed: jiff::Timestamp, transitions: i32) -> LeaseSpec {
         LeaseSpec {
             holder_identity: Some(self.identity.clone()),
-            lease_duration_seconds: Some(LEASE_SECONDS),
+            lease_duration_seconds: Some(self.seconds),
             acquire_time: Some(MicroTime(acquired)),
             renew_time: Some(MicroTime(renewed)),
             lease_transitions: Some(transitions),

@@ -483,3 +483,63 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+#[test]
+fn of_two_watch_replicas_holding_a_lease_only_one_records_and_the_other_takes_over() {
+    let server = FakeApiServer::builder()
+        .token(TOKEN)
+        .object(service())
+        .start();
+    let desk = Desk::new(&server.url());
+    let replica = |identity: &str| {
+        let log = File::create(desk.home.path().join(format!("{identity}.log"))).expect("log");
+        desk.command(&[
+            "watch",
+            "--cluster",
+            "--lease",
+            "tollgate/history",
+            "--identity",
+            identity,
+            "--lease-seconds",
+            "2",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("starting a replica")
+    };
+    let first = replica("replica-a");
+    let started = Instant::now();
+    while server.lease("tollgate", "history").is_none() {
+        assert!(started.elapsed() < WAIT, "no Lease taken:\n{}", desk.log("replica-a.log"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let second = replica("replica-b");
+    server.create(ingress(true));
+    desk.wait_for_ingress_events(1, "replica-a.log");
+    // Give the second replica time to (wrongly) record too.
+    std::thread::sleep(Duration::from_millis(1_500));
+    assert_eq!(desk.ingress_events().len(), 1);
+    assert!(
+        desk.log("replica-b.log").contains("held by replica-a"),
+        "{}",
+        desk.log("replica-b.log")
+    );
+    assert_eq!(
+        server.lease("tollgate", "history").expect("lease")["spec"]["holderIdentity"],
+        "replica-a"
+    );
+
+    // The holder dies; once its Lease lapses the other replica takes over and records the next
+    // change exactly once.
+    stop(first);
+    server.update(ingress(false));
+    let events = desk.wait_for_ingress_events(2, "replica-b.log");
+    std::thread::sleep(Duration::from_millis(1_000));
+    stop(second);
+    assert_eq!(desk.ingress_events().len(), 2, "{events:#?}");
+    assert_eq!(
+        server.lease("tollgate", "history").expect("lease")["spec"]["holderIdentity"],
+        "replica-b"
+    );
+}

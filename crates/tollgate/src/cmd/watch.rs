@@ -109,7 +109,8 @@ async fn watch(
         Some(text) => {
             let (namespace, name) = lease::parse_lease(text)?;
             let identity = args.identity.clone().unwrap_or_else(lease::default_identity);
-            let elector = Elector::new(client.clone(), &namespace, &name, identity);
+            let elector =
+                Elector::new(client.clone(), &namespace, &name, identity, args.lease_seconds);
             elector.acquire().await?;
             if !global.quiet {
                 eprintln!(
