@@ -4,9 +4,11 @@
 pub mod audit;
 pub mod baseline;
 pub mod cert;
+pub mod change;
 pub mod config;
 pub mod controller;
 pub mod docs;
+pub mod drift;
 pub mod engine;
 pub mod installation;
 pub mod inventory;
