@@ -359,10 +359,12 @@ impl GitopsIdentities {
     /// Whether `user` is one of the configured users.
     #[must_use]
     pub fn has_user(&self, user: &str) -> bool {
-        self.users.iter().any(|pattern| match pattern.strip_suffix('*') {
-            Some(prefix) => user.starts_with(prefix),
-            None => pattern == user,
-        })
+        self.users
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => user.starts_with(prefix),
+                None => pattern == user,
+            })
     }
 
     /// Whether `manager` is one of the configured field managers.
@@ -611,7 +613,9 @@ impl Config {
         }
         if let Some(maps) = &raw.history.config_maps {
             for (i, m) in maps.iter().enumerate() {
-                if m.split_once('/').is_none_or(|(ns, name)| ns.is_empty() || name.is_empty()) {
+                if m.split_once('/')
+                    .is_none_or(|(ns, name)| ns.is_empty() || name.is_empty())
+                {
                     errors.push(at(
                         &format!("/history/configMaps/{i}"),
                         format!("`{m}` is not `namespace/name`"),

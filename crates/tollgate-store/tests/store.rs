@@ -974,7 +974,12 @@ async fn current_objects_are_the_last_applied_versions_of_objects_not_deleted() 
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(latest.change.actor.user.as_deref(), Some("bob"), "{}", db.label);
+        assert_eq!(
+            latest.change.actor.user.as_deref(),
+            Some("bob"),
+            "{}",
+            db.label
+        );
         assert!(
             store
                 .current_objects("other", "Ingress")

@@ -13,8 +13,8 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
-use kube::api::{Api, PostParams};
 use kube::Client;
+use kube::api::{Api, PostParams};
 
 /// How long a Lease lasts without renewal when its holder did not say.
 const DEFAULT_LEASE_SECONDS: i32 = 15;
@@ -87,9 +87,9 @@ impl Elector {
             };
             return match self.api.create(&PostParams::default(), &lease).await {
                 Ok(_) => Ok(Attempt::Held),
-                Err(kube::Error::Api(status)) if status.code == 409 => {
-                    Ok(Attempt::HeldBy("another replica (it created the Lease first)".into()))
-                }
+                Err(kube::Error::Api(status)) if status.code == 409 => Ok(Attempt::HeldBy(
+                    "another replica (it created the Lease first)".into(),
+                )),
                 Err(e) => Err(e).with_context(|| format!("creating Lease {}", self.name)),
             };
         };
@@ -126,7 +126,12 @@ impl Elector {
         }
     }
 
-    fn spec(&self, acquired: jiff::Timestamp, renewed: jiff::Timestamp, transitions: i32) -> LeaseSpec {
+    fn spec(
+        &self,
+        acquired: jiff::Timestamp,
+        renewed: jiff::Timestamp,
+        transitions: i32,
+    ) -> LeaseSpec {
         LeaseSpec {
             holder_identity: Some(self.identity.clone()),
             lease_duration_seconds: Some(self.seconds),
@@ -148,7 +153,10 @@ impl Elector {
                 Attempt::Held => return Ok(()),
                 Attempt::HeldBy(holder) => {
                     if holder != said {
-                        eprintln!("tollgate: waiting for the Lease {}: held by {holder}", self.name);
+                        eprintln!(
+                            "tollgate: waiting for the Lease {}: held by {holder}",
+                            self.name
+                        );
                         said = holder;
                     }
                 }
@@ -197,7 +205,11 @@ pub fn default_identity() -> String {
     let host = std::env::var("HOSTNAME")
         .ok()
         .filter(|h| !h.is_empty())
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_owned()))
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
         .unwrap_or_else(|| "tollgate".to_owned());
     format!("{host}_{}", std::process::id())
 }

@@ -145,7 +145,8 @@ impl Judge {
             return Ok(None);
         };
         let path = kind.api_path();
-        let version = (!record.resource_version.is_empty()).then_some(record.resource_version.as_str());
+        let version =
+            (!record.resource_version.is_empty()).then_some(record.resource_version.as_str());
         let candidates = store
             .audit_candidates(&AuditQuery {
                 cluster: &record.cluster,
@@ -221,7 +222,11 @@ pub fn newest_manager(object: &Value) -> Option<(String, Option<i64>)> {
     let entries = object.pointer("/metadata/managedFields")?.as_array()?;
     entries
         .iter()
-        .filter(|e| e.get("subresource").and_then(Value::as_str).is_none_or(str::is_empty))
+        .filter(|e| {
+            e.get("subresource")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+        })
         .filter_map(|e| {
             let manager = e.get("manager")?.as_str()?.to_owned();
             let time = e
@@ -274,16 +279,6 @@ impl State {
     /// Forgets a deleted object.
     pub fn remove(&mut self, key: &Key) -> Option<Value> {
         self.objects.remove(key)
-    }
-
-    /// The current version of an object.
-    pub fn get(&self, key: &Key) -> Option<&Value> {
-        self.objects.get(key)
-    }
-
-    /// The keys of every object of `kind`.
-    pub fn keys_of(&self, kind: Kind) -> Vec<Key> {
-        self.objects.keys().filter(|k| k.0 == kind).cloned().collect()
     }
 
     /// The neighbours of `key` that rules may look at: the objects of its namespace and the

@@ -150,7 +150,17 @@ async fn import(
         let key = (kind, namespace.clone(), name.clone());
         let before = match seen.get(&key) {
             Some(known) => known.clone(),
-            None => version_before(&store, &judge.cluster, kind, &namespace, &name, event.stage_time_ms()).await?,
+            None => {
+                version_before(
+                    &store,
+                    &judge.cluster,
+                    kind,
+                    &namespace,
+                    &name,
+                    event.stage_time_ms(),
+                )
+                .await?
+            }
         };
         let after = if event.verb == "delete" || event.verb == "deletecollection" {
             None
@@ -180,7 +190,11 @@ async fn import(
             Risk::default()
         };
         if event.denied() {
-            if record_attempt(&store, &judge, event, kind, &namespace, &name, &before, &after, &risk).await? {
+            if record_attempt(
+                &store, &judge, event, kind, &namespace, &name, &before, &after, &risk,
+            )
+            .await?
+            {
                 report.attempted_changes_recorded += 1;
             }
         } else if judged {
@@ -208,7 +222,11 @@ async fn import(
                 severities: risk
                     .introduced
                     .iter()
-                    .map(|r| severities.get(r.as_str()).map_or_else(String::new, ToString::to_string))
+                    .map(|r| {
+                        severities
+                            .get(r.as_str())
+                            .map_or_else(String::new, ToString::to_string)
+                    })
                     .collect(),
                 risk,
             });
@@ -238,16 +256,12 @@ fn target(event: &AuditEvent) -> Option<(Kind, String, String)> {
         object.api_group.as_deref().unwrap_or_default(),
         object.resource.as_deref()?,
     )?;
-    let name = object
-        .name
-        .clone()
-        .filter(|n| !n.is_empty())
-        .or_else(|| {
-            carried_object(event, kind)?
-                .pointer("/metadata/name")?
-                .as_str()
-                .map(str::to_owned)
-        })?;
+    let name = object.name.clone().filter(|n| !n.is_empty()).or_else(|| {
+        carried_object(event, kind)?
+            .pointer("/metadata/name")?
+            .as_str()
+            .map(str::to_owned)
+    })?;
     let namespace = if kind.namespaced() {
         object
             .namespace
@@ -263,7 +277,8 @@ fn target(event: &AuditEvent) -> Option<(Kind, String, String)> {
 /// The whole object an event carries: the persisted one in the response, else the body of a
 /// create or update (a patch body is a patch, not the object).
 fn carried_object(event: &AuditEvent, kind: Kind) -> Option<Value> {
-    let is_object = |value: &Value| value.get("kind").and_then(Value::as_str) == Some(kind.as_str());
+    let is_object =
+        |value: &Value| value.get("kind").and_then(Value::as_str) == Some(kind.as_str());
     let mut object = if !event.denied()
         && let Some(response) = event.response_object.as_ref().filter(|v| is_object(v))
     {
@@ -428,7 +443,11 @@ fn report_text(report: &ImportReport) -> String {
             change.verb,
             change.kind,
             change.source_ips.join(", "),
-            if change.outcome == "denied" { "  [denied]" } else { "" },
+            if change.outcome == "denied" {
+                "  [denied]"
+            } else {
+                ""
+            },
             rules.join(", ")
         );
     }

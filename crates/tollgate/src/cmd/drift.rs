@@ -104,10 +104,7 @@ fn raw_objects(args: &InputArgs, quiet: bool) -> anyhow::Result<(Vec<Value>, Vec
                 && value.pointer("/metadata/namespace").is_none()
                 && let Some(Value::Object(metadata)) = value.get_mut("metadata")
             {
-                metadata.insert(
-                    "namespace".into(),
-                    Value::String(object.ns().to_owned()),
-                );
+                metadata.insert("namespace".into(), Value::String(object.ns().to_owned()));
             }
             values.push(value);
         }
@@ -149,7 +146,10 @@ fn cluster_objects(args: &InputArgs) -> anyhow::Result<(Vec<Value>, Vec<InputErr
 /// Every object in the YAML and JSON files of a baseline folder.
 fn read_folder(dir: &Path) -> anyhow::Result<(Vec<Value>, Vec<InputError>)> {
     if !dir.is_dir() {
-        bail!("{} is not a folder (write one with `tollgate baseline save -o DIR`)", dir.display());
+        bail!(
+            "{} is not a folder (write one with `tollgate baseline save -o DIR`)",
+            dir.display()
+        );
     }
     let (files, mut errors) = tollgate_core::manifest::expand_paths(&[dir.to_path_buf()]);
     let mut values = Vec::new();
@@ -215,7 +215,9 @@ fn drift_text(report: &DriftReport) -> String {
                     };
                     let (change, value) = match field.change {
                         FieldChange::Added => ("added", format!("= {}", show(&field.current))),
-                        FieldChange::Removed => ("removed", format!("(was {})", show(&field.baseline))),
+                        FieldChange::Removed => {
+                            ("removed", format!("(was {})", show(&field.baseline)))
+                        }
                         FieldChange::Changed => (
                             "changed",
                             format!("{} → {}", show(&field.baseline), show(&field.current)),
@@ -229,6 +231,10 @@ fn drift_text(report: &DriftReport) -> String {
     };
     section("Changed", &report.changed, true);
     section("Added (not in the baseline)", &report.added, false);
-    section("Removed (in the baseline, gone now)", &report.removed, false);
+    section(
+        "Removed (in the baseline, gone now)",
+        &report.removed,
+        false,
+    );
     text
 }

@@ -9,9 +9,7 @@ use comfy_table::{ContentArrangement, Table, presets};
 use serde_json::{Value, json};
 use tollgate_core::change;
 use tollgate_core::config::Config;
-use tollgate_store::{
-    HistoryFilter, HistoryRecord, Outcome, Retention, Store, VerifyReport,
-};
+use tollgate_store::{HistoryFilter, HistoryRecord, Outcome, Retention, Store, VerifyReport};
 
 use crate::cli::{
     GlobalArgs, HistoryArgs, HistoryCommand, HistoryListArgs, HistoryPruneArgs, HistoryShowArgs,
@@ -41,7 +39,10 @@ pub fn run(args: &HistoryArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> 
 
 async fn open(args: &StoreArgs, config: &Config) -> anyhow::Result<(Store, Judge)> {
     let store = tracking::open_store(&tracking::store_url(args.store.as_deref(), config)).await?;
-    let judge = Judge::new(tracking::cluster_name(args.cluster_name.as_deref(), config), config);
+    let judge = Judge::new(
+        tracking::cluster_name(args.cluster_name.as_deref(), config),
+        config,
+    );
     Ok((store, judge))
 }
 
@@ -113,7 +114,8 @@ async fn select(
             judge.resolve(store, &mut record).await?;
             let actor = &record.change.actor;
             let actor_fits = args.actor.as_deref().is_none_or(|wanted| {
-                actor.user.as_deref() == Some(wanted) || actor.impersonated_by.as_deref() == Some(wanted)
+                actor.user.as_deref() == Some(wanted)
+                    || actor.impersonated_by.as_deref() == Some(wanted)
             });
             if actor_fits && (!args.out_of_band || record.change.out_of_band) {
                 selected.push(record);
@@ -221,9 +223,12 @@ fn table(records: &[HistoryRecord]) -> String {
     }
     let mut table = Table::new();
     table
-        .load_preset(presets::UTF8_BORDERS_ONLY)
+        .load_style(presets::NOTHING)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(vec!["#", "TIME", "ACTION", "RESOURCE", "ACTOR", "FROM", "RISK"]);
+        .force_no_tty()
+        .set_header(vec![
+            "#", "TIME", "ACTION", "RESOURCE", "ACTOR", "FROM", "RISK",
+        ]);
     for record in records {
         let change = &record.change;
         let mut action = change.action.as_str().to_owned();
@@ -315,7 +320,10 @@ fn describe(text: &mut String, record: &HistoryRecord, before: Option<&Value>) {
     }
     let _ = writeln!(text, "  outcome:  {}", change.outcome.as_str());
     if change.out_of_band {
-        let _ = writeln!(text, "  out-of-band: not one of the configured GitOps identities");
+        let _ = writeln!(
+            text,
+            "  out-of-band: not one of the configured GitOps identities"
+        );
     }
     let severities = tracking::severities();
     let named = |rules: &[String]| {
@@ -334,7 +342,11 @@ fn describe(text: &mut String, record: &HistoryRecord, before: Option<&Value>) {
     if !change.risk.fixed.is_empty() {
         let _ = writeln!(text, "  fixed:    {}", named(&change.risk.fixed));
     }
-    let _ = writeln!(text, "  version:  {}  hash: {}", change.resource_version, record.hash);
+    let _ = writeln!(
+        text,
+        "  version:  {}  hash: {}",
+        change.resource_version, record.hash
+    );
     // For a refused attempt the object is what was asked for, against what stayed.
     let diff = change::yaml_diff(before, change.object.as_ref(), 3);
     if !diff.is_empty() {
@@ -345,16 +357,26 @@ fn describe(text: &mut String, record: &HistoryRecord, before: Option<&Value>) {
     }
 }
 
-async fn show(args: &HistoryShowArgs, global: &GlobalArgs, config: &Config) -> anyhow::Result<ExitCode> {
+async fn show(
+    args: &HistoryShowArgs,
+    global: &GlobalArgs,
+    config: &Config,
+) -> anyhow::Result<ExitCode> {
     let (store, judge) = open(&args.store, config).await?;
     let Some(mut record) = store.record(args.id).await? else {
-        bail!("no change #{} in the store (it may have been pruned)", args.id);
+        bail!(
+            "no change #{} in the store (it may have been pruned)",
+            args.id
+        );
     };
     judge.resolve(&store, &mut record).await?;
     if args.manifest {
         let change = &record.change;
         if change.outcome == Outcome::Denied {
-            bail!("change #{} was refused by the API server: there is no version to apply", args.id);
+            bail!(
+                "change #{} was refused by the API server: there is no version to apply",
+                args.id
+            );
         }
         let Some(object) = &change.object else {
             let before = previous_version(&store, &record).await?;
@@ -363,7 +385,11 @@ async fn show(args: &HistoryShowArgs, global: &GlobalArgs, config: &Config) -> a
             } else {
                 ""
             };
-            bail!("change #{} deleted {}: there is no version after it{hint}", args.id, place(&record));
+            bail!(
+                "change #{} deleted {}: there is no version after it{hint}",
+                args.id,
+                place(&record)
+            );
         };
         let manifest = change::manifest(object).map_err(|e| anyhow::anyhow!(e))?;
         output::write(global.output.as_deref(), &manifest)?;
@@ -398,7 +424,11 @@ fn checkpoint_key(config: &Config) -> anyhow::Result<Option<Vec<u8>>> {
     }
 }
 
-async fn verify(args: &HistoryVerifyArgs, global: &GlobalArgs, config: &Config) -> anyhow::Result<ExitCode> {
+async fn verify(
+    args: &HistoryVerifyArgs,
+    global: &GlobalArgs,
+    config: &Config,
+) -> anyhow::Result<ExitCode> {
     let (store, _) = open(&args.store, config).await?;
     let key = checkpoint_key(config)?;
     let report = store.verify(key.as_deref()).await?;
@@ -407,7 +437,11 @@ async fn verify(args: &HistoryVerifyArgs, global: &GlobalArgs, config: &Config) 
         RulesFormat::Table => verify_text(&report),
     };
     output::write(global.output.as_deref(), &text)?;
-    Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn verify_text(report: &VerifyReport) -> String {
@@ -429,7 +463,10 @@ fn verify_text(report: &VerifyReport) -> String {
                 "Chain intact: {} record(s) verified; head #{} {}",
                 report.records, report.head.0, report.head.1
             );
-            let _ = writeln!(text, "Keep the head hash elsewhere to detect a rewritten chain.");
+            let _ = writeln!(
+                text,
+                "Keep the head hash elsewhere to detect a rewritten chain."
+            );
         }
         Some((seq, why)) => {
             let _ = writeln!(text, "Chain BROKEN at record #{seq}: {why}");
@@ -439,14 +476,20 @@ fn verify_text(report: &VerifyReport) -> String {
     text
 }
 
-async fn prune(args: &HistoryPruneArgs, global: &GlobalArgs, config: &Config) -> anyhow::Result<ExitCode> {
+async fn prune(
+    args: &HistoryPruneArgs,
+    global: &GlobalArgs,
+    config: &Config,
+) -> anyhow::Result<ExitCode> {
     let (store, _) = open(&args.store, config).await?;
     let retention = Retention {
         keep_days: args.days.or(config.history.retention.days),
         keep_versions_per_object: args.versions.or(config.history.retention.versions),
     };
     if retention.keep_days.is_none() && retention.keep_versions_per_object.is_none() {
-        bail!("nothing to prune by: set history.retention.days or .versions, or --days / --versions");
+        bail!(
+            "nothing to prune by: set history.retention.days or .versions, or --days / --versions"
+        );
     }
     let key = checkpoint_key(config)?;
     if key.is_none() && !global.quiet {
@@ -456,7 +499,11 @@ async fn prune(args: &HistoryPruneArgs, global: &GlobalArgs, config: &Config) ->
         );
     }
     let report = store
-        .prune(&retention, jiff::Timestamp::now().as_millisecond(), key.as_deref())
+        .prune(
+            &retention,
+            jiff::Timestamp::now().as_millisecond(),
+            key.as_deref(),
+        )
         .await?;
     let text = format!(
         "Pruned {} record(s) and {} audit event(s); {} record(s) kept{}\n",

@@ -108,9 +108,17 @@ async fn watch(
     let elector = match &args.lease {
         Some(text) => {
             let (namespace, name) = lease::parse_lease(text)?;
-            let identity = args.identity.clone().unwrap_or_else(lease::default_identity);
-            let elector =
-                Elector::new(client.clone(), &namespace, &name, identity, args.lease_seconds);
+            let identity = args
+                .identity
+                .clone()
+                .unwrap_or_else(lease::default_identity);
+            let elector = Elector::new(
+                client.clone(),
+                &namespace,
+                &name,
+                identity,
+                args.lease_seconds,
+            );
             elector.acquire().await?;
             if !global.quiet {
                 eprintln!(
@@ -269,7 +277,9 @@ async fn relist(shared: &Shared, target: &Target) -> Result<(String, usize), Rel
             "cannot list {} (HTTP {code}: {reason}); its changes are not recorded",
             target.describe()
         )),
-        ListError::Other(e) => RelistError::Other(e.context(format!("listing {}", target.describe()))),
+        ListError::Other(e) => {
+            RelistError::Other(e.context(format!("listing {}", target.describe())))
+        }
     })?;
     let now_ms = jiff::Timestamp::now().as_millisecond();
     let mut seen = HashSet::new();
@@ -287,7 +297,9 @@ async fn relist(shared: &Shared, target: &Target) -> Result<(String, usize), Rel
             deleted: false,
             resource_version: resource_version(item),
         };
-        if let Some(record) = tracking::record(&shared.store, &shared.judge, &mut state, observed, now_ms).await? {
+        if let Some(record) =
+            tracking::record(&shared.store, &shared.judge, &mut state, observed, now_ms).await?
+        {
             announce(shared, &record);
             recorded += 1;
         }
@@ -301,7 +313,11 @@ async fn relist(shared: &Shared, target: &Target) -> Result<(String, usize), Rel
         if !target.covers(&resource.namespace, &resource.name) {
             continue;
         }
-        let key = (target.kind, resource.namespace.clone(), resource.name.clone());
+        let key = (
+            target.kind,
+            resource.namespace.clone(),
+            resource.name.clone(),
+        );
         if seen.contains(&key) {
             continue;
         }
@@ -312,7 +328,9 @@ async fn relist(shared: &Shared, target: &Target) -> Result<(String, usize), Rel
             deleted: true,
             resource_version: listed.resource_version.clone(),
         };
-        if let Some(record) = tracking::record(&shared.store, &shared.judge, &mut state, observed, now_ms).await? {
+        if let Some(record) =
+            tracking::record(&shared.store, &shared.judge, &mut state, observed, now_ms).await?
+        {
             announce(shared, &record);
             recorded += 1;
         }
@@ -320,7 +338,11 @@ async fn relist(shared: &Shared, target: &Target) -> Result<(String, usize), Rel
     drop(state);
     shared
         .store
-        .set_resume_version(&shared.judge.cluster, &target.state_key(), &listed.resource_version)
+        .set_resume_version(
+            &shared.judge.cluster,
+            &target.state_key(),
+            &listed.resource_version,
+        )
         .await?;
     Ok((listed.resource_version, recorded))
 }
@@ -338,7 +360,12 @@ fn announce(shared: &Shared, record: &tollgate_store::HistoryRecord) {
         return;
     }
     let change = &record.change;
-    let who = change.actor.user.as_deref().or(change.actor.field_manager.as_deref()).unwrap_or("unknown");
+    let who = change
+        .actor
+        .user
+        .as_deref()
+        .or(change.actor.field_manager.as_deref())
+        .unwrap_or("unknown");
     let risk = if change.risk.introduced.is_empty() {
         String::new()
     } else {
@@ -360,7 +387,11 @@ fn announce(shared: &Shared, record: &tollgate_store::HistoryRecord) {
 /// Watches one target until a fatal error: resume, stream, relist on 410, retry transport errors
 /// with backoff.
 async fn watch_target(shared: &Shared, target: &Target) -> anyhow::Result<()> {
-    let api = cluster::api_for(shared.client.clone(), target.kind, target.namespace.as_deref());
+    let api = cluster::api_for(
+        shared.client.clone(),
+        target.kind,
+        target.namespace.as_deref(),
+    );
     let mut params = WatchParams::default().timeout(WATCH_SECONDS);
     if let Some(name) = &target.name {
         params = params.fields(&format!("metadata.name={name}"));
@@ -391,6 +422,9 @@ async fn watch_target(shared: &Shared, target: &Target) -> anyhow::Result<()> {
             Ok(stream) => stream,
             Err(kube::Error::Api(status)) if status.code == 410 => {
                 expired(shared, target).await?;
+                // A server that keeps expiring what it just listed must not be hammered.
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
                 continue;
             }
             Err(e) => {
@@ -411,7 +445,9 @@ async fn watch_target(shared: &Shared, target: &Target) -> anyhow::Result<()> {
                     break;
                 }
             };
-            backoff = Duration::from_millis(200);
+            if !matches!(event, WatchEvent::Error(_)) {
+                backoff = Duration::from_millis(200);
+            }
             match event {
                 WatchEvent::Added(object) | WatchEvent::Modified(object) => {
                     apply(shared, target, &object, false).await?;
@@ -429,6 +465,8 @@ async fn watch_target(shared: &Shared, target: &Target) -> anyhow::Result<()> {
                 }
                 WatchEvent::Error(status) if status.code == 410 => {
                     expired(shared, target).await?;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
                     break;
                 }
                 WatchEvent::Error(status) => {
@@ -443,7 +481,10 @@ async fn watch_target(shared: &Shared, target: &Target) -> anyhow::Result<()> {
 
 /// The stored resume version is too old: list again and compare with the store.
 async fn expired(shared: &Shared, target: &Target) -> anyhow::Result<()> {
-    tracing::info!("{}: resourceVersion expired (410); listing again", target.describe());
+    tracing::info!(
+        "{}: resourceVersion expired (410); listing again",
+        target.describe()
+    );
     match relist(shared, target).await {
         Ok(_) => Ok(()),
         Err(RelistError::Refused(message)) => anyhow::bail!(message),
@@ -472,7 +513,9 @@ async fn apply(
     };
     let now_ms = jiff::Timestamp::now().as_millisecond();
     let mut state = shared.state.lock().await;
-    if let Some(record) = tracking::record(&shared.store, &shared.judge, &mut state, observed, now_ms).await? {
+    if let Some(record) =
+        tracking::record(&shared.store, &shared.judge, &mut state, observed, now_ms).await?
+    {
         announce(shared, &record);
     }
     drop(state);

@@ -26,7 +26,7 @@
 //!   `timeoutSeconds` elapse; `sendInitialEvents=true` sends the current objects whatever the
 //!   resourceVersion and, with `allowWatchBookmarks=true`, ends them with a `BOOKMARK` annotated
 //!   `k8s.io/initial-events-end`; [`FakeApiServer::bookmark`] sends a `BOOKMARK` on demand;
-//! - expiry: after [`FakeApiServer::compact`], a watch from any resourceVersion at or below the
+//! - expiry: after [`FakeApiServer::compact`], a watch from any resourceVersion below the
 //!   compacted one gets one `ERROR` event (a 410 `Expired` `Status`) and ends, as real servers
 //!   do; [`FakeApiServer::close_watches`] ends every open watch, as a server dropping
 //!   connections does; lists always work;
@@ -505,9 +505,10 @@ impl FakeApiServer {
         resource_version.to_string()
     }
 
-    /// Makes every resourceVersion up to the current one too old to watch from, as etcd
-    /// compaction does: such a watch gets one 410 `Expired` `ERROR` event and ends. Open
-    /// watches and lists are not affected.
+    /// Makes every resourceVersion before the current one too old to watch from, as etcd
+    /// compaction does: such a watch gets one 410 `Expired` `ERROR` event and ends. The current
+    /// version stays watchable, since that is what a list made after the compaction returns.
+    /// Open watches and lists are not affected.
     pub fn compact(&self) {
         let mut cluster = self.shared.cluster();
         cluster.compacted = cluster.resource_version;
@@ -610,7 +611,7 @@ impl Shared {
 struct Cluster {
     /// The resourceVersion of the last write.
     resource_version: u64,
-    /// Watches from this resourceVersion or older are answered 410 (0: nothing compacted).
+    /// Watches from a resourceVersion older than this are answered 410 (0: nothing compacted).
     compacted: u64,
     /// The serial of the next created object, from which its `uid` is derived.
     next_serial: usize,
@@ -1137,7 +1138,7 @@ fn watch(
     let mut cluster = shared.cluster();
     let mut backlog: Vec<Bytes> = Vec::new();
     if let Some(rv) = start
-        && rv <= cluster.compacted
+        && rv < cluster.compacted
         && !send_initial_events
     {
         // Real servers answer 200 and put the 410 in the stream.
