@@ -41,6 +41,13 @@ impl Desk {
         )
         .expect("writing the kubeconfig");
         let store = format!("sqlite://{}", home.path().join("history.db").display());
+        // Found in the working folder, as `tollgate.yaml` is.
+        std::fs::write(
+            home.path().join("tollgate.yaml"),
+            "history:\n  cluster: prod-eu\n  gitops:\n    users:\n      - \
+             system:serviceaccount:argocd:*\n  sharedIdentities:\n    - kubernetes-admin\n",
+        )
+        .expect("writing the config");
         Desk {
             home,
             kubeconfig,
@@ -393,6 +400,13 @@ fn watch_records_create_update_delete_across_restarts_and_a_410_then_audit_event
     assert_eq!(events.len(), 4, "{events:#?}");
     assert_eq!(events[0]["actor"]["user"], "alice@example.com");
     assert_eq!(events[0]["actor"]["attribution"], "audit");
+    assert_eq!(events[0]["cluster"], "prod-eu");
+    // Not a GitOps identity: the config makes these changes out-of-band.
+    assert_eq!(events[0]["out_of_band"], true);
+    assert_eq!(events[1]["out_of_band"], true);
+    // The deletion nobody can be named for is not marked.
+    assert_eq!(events[2]["out_of_band"], false);
+    assert_eq!(events[2]["actor"]["attribution"], "unknown");
     assert_eq!(events[1]["actor"]["user"], "bob@example.com");
     assert_eq!(events[1]["actor"]["impersonated_by"], "kubernetes-admin");
     assert_eq!(events[1]["actor"]["matched_by"], "resource-version");
