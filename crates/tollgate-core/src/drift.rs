@@ -163,17 +163,19 @@ pub fn drift(
     let new = index(current);
     // The context is built from the current objects as given: raw Secrets keep their
     // certificates there, so an Ingress's drift is judged against the real certificate.
-    let mut context: Vec<(Identity, Object)> = Vec::new();
+    // `change::risk` leaves out the context object with the changed object's identity, so the
+    // whole current state serves as every drift's context.
+    let mut seen: BTreeSet<Identity> = BTreeSet::new();
+    let mut context: Vec<Object> = Vec::new();
     for value in current {
         let Some(tracked) = Tracked::from_value(value) else {
             continue;
         };
-        let id = tracked.identity();
-        if context.iter().any(|(seen, _)| *seen == id) {
+        if !seen.insert(tracked.identity()) {
             continue;
         }
         if let Ok(Some(object)) = Object::from_value(value.clone(), None) {
-            context.push((id, object));
+            context.push(object);
         }
     }
     let present: BTreeSet<Kind> = old.keys().chain(new.keys()).map(|id| id.0).collect();
@@ -198,15 +200,10 @@ pub fn drift(
         let Some(shown) = after.or(before) else {
             continue;
         };
-        let others: Vec<Object> = context
-            .iter()
-            .filter(|(other, _)| other != id)
-            .map(|(_, o)| o.clone())
-            .collect();
         let before_object = before.and_then(Tracked::object);
         let after_object = after.and_then(Tracked::object);
         let risk = change::risk(
-            &others,
+            &context,
             before_object.as_ref(),
             after_object.as_ref(),
             &present,
