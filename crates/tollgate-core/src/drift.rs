@@ -163,17 +163,19 @@ pub fn drift(
     let new = index(current);
     // The context is built from the current objects as given: raw Secrets keep their
     // certificates there, so an Ingress's drift is judged against the real certificate.
-    let mut context: Vec<(Identity, Object)> = Vec::new();
+    // `change::risk` leaves out the context object with the changed object's identity, so the
+    // whole current state serves as every drift's context.
+    let mut seen: BTreeSet<Identity> = BTreeSet::new();
+    let mut context: Vec<Object> = Vec::new();
     for value in current {
         let Some(tracked) = Tracked::from_value(value) else {
             continue;
         };
-        let id = tracked.identity();
-        if context.iter().any(|(seen, _)| *seen == id) {
+        if !seen.insert(tracked.identity()) {
             continue;
         }
         if let Ok(Some(object)) = Object::from_value(value.clone(), None) {
-            context.push((id, object));
+            context.push(object);
         }
     }
     let present: BTreeSet<Kind> = old.keys().chain(new.keys()).map(|id| id.0).collect();
@@ -198,15 +200,10 @@ pub fn drift(
         let Some(shown) = after.or(before) else {
             continue;
         };
-        let others: Vec<Object> = context
-            .iter()
-            .filter(|(other, _)| other != id)
-            .map(|(_, o)| o.clone())
-            .collect();
         let before_object = before.and_then(Tracked::object);
         let after_object = after.and_then(Tracked::object);
         let risk = change::risk(
-            &others,
+            &context,
             before_object.as_ref(),
             after_object.as_ref(),
             &present,
@@ -356,9 +353,298 @@ fn sanitize(name: &str) -> String {
             }
         })
         .collect();
-    if out.is_empty() || out.bytes().all(|b| b == b'.') {
-        out.replace('.', "_") + "_"
+    if out.is_empty() {
+        "_".to_owned()
+    } else if out.bytes().all(|b| b == b'.') {
+        out.replace('.', "_")
     } else {
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{DocumentText, parse_document, split_documents};
+    use serde_json::json;
+
+    fn at() -> Timestamp {
+        "2026-06-01T00:00:00Z".parse().unwrap()
+    }
+
+    fn ingress() -> Value {
+        json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": "shop", "namespace": "shop", "resourceVersion": "7"},
+            "spec": {
+                "ingressClassName": "nginx",
+                "tls": [{"hosts": ["shop.example.com"], "secretName": "shop-tls"}],
+                "rules": [{"host": "shop.example.com", "http": {"paths": [
+                    {"path": "/", "pathType": "Prefix",
+                     "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]
+            },
+            "status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.1"}]}}
+        })
+    }
+
+    fn cluster() -> Vec<Value> {
+        vec![
+            ingress(),
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+                   "metadata": {"name": "nginx"}, "spec": {"controller": "k8s.io/ingress-nginx"}}),
+            json!({"apiVersion": "v1", "kind": "Service",
+                   "metadata": {"name": "web", "namespace": "shop"},
+                   "spec": {"ports": [{"port": 80}]}}),
+            json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                   "metadata": {"name": "shop-tls", "namespace": "shop"},
+                   "data": {"tls.crt": "c2VjcmV0LWNydA==", "tls.key": "c2VjcmV0LWtleQ=="}}),
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "web", "namespace": "shop"}}),
+        ]
+    }
+
+    /// The baseline as `baseline_files` writes it, read back.
+    fn saved_baseline() -> Vec<Value> {
+        baseline_files(&cluster())
+            .iter()
+            .map(|(_, text)| {
+                let doc = split_documents(text).remove(0);
+                parse_document(DocumentText { ..doc }).unwrap().unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn identical_objects_do_not_drift() {
+        let report = drift(&cluster(), &cluster(), &Config::default(), at());
+        assert!(report.is_empty(), "{report:?}");
+        // A saved (normalized) baseline against the raw cluster: the Secret's missing values
+        // and the server's fields are no drift.
+        let report = drift(&saved_baseline(), &cluster(), &Config::default(), at());
+        assert!(report.is_empty(), "{report:?}");
+    }
+
+    #[test]
+    fn a_hand_added_snippet_is_one_added_field_with_its_risk() {
+        let mut current = cluster();
+        current[0]["metadata"]["annotations"] =
+            json!({"nginx.ingress.kubernetes.io/configuration-snippet": "return 200;"});
+        current[0]["metadata"]["resourceVersion"] = json!("8");
+        let report = drift(&saved_baseline(), &current, &Config::default(), at());
+        assert!(
+            report.added.is_empty() && report.removed.is_empty(),
+            "{report:?}"
+        );
+        assert_eq!(report.changed.len(), 1, "{report:?}");
+        let changed = &report.changed[0];
+        assert_eq!(
+            (
+                changed.kind.as_str(),
+                changed.namespace.as_deref(),
+                changed.name.as_str()
+            ),
+            ("Ingress", Some("shop"), "shop")
+        );
+        assert_eq!(
+            changed.fields,
+            [FieldDrift {
+                change: FieldChange::Added,
+                path: "/metadata/annotations/nginx.ingress.kubernetes.io~1configuration-snippet"
+                    .into(),
+                baseline: None,
+                current: Some(json!("return 200;")),
+            }]
+        );
+        assert_eq!(changed.risk.introduced, ["snippet-annotation"]);
+        assert!(changed.risk.fixed.is_empty());
+        assert_eq!(
+            serde_json::to_value(&changed.fields[0]).unwrap(),
+            json!({"change": "added",
+                   "path": "/metadata/annotations/nginx.ingress.kubernetes.io~1configuration-snippet",
+                   "current": "return 200;"})
+        );
+    }
+
+    #[test]
+    fn changed_and_removed_leaves_are_listed_with_both_values() {
+        let mut current = cluster();
+        current[0]["spec"]["rules"][0]["host"] = json!("*.example.com");
+        current[0]["spec"].as_object_mut().unwrap().remove("tls");
+        let report = drift(&cluster(), &current, &Config::default(), at());
+        let changed = &report.changed[0];
+        assert_eq!(
+            changed.fields,
+            [
+                FieldDrift {
+                    change: FieldChange::Changed,
+                    path: "/spec/rules/0/host".into(),
+                    baseline: Some(json!("shop.example.com")),
+                    current: Some(json!("*.example.com")),
+                },
+                FieldDrift {
+                    change: FieldChange::Removed,
+                    path: "/spec/tls".into(),
+                    baseline: Some(
+                        json!([{"hosts": ["shop.example.com"], "secretName": "shop-tls"}])
+                    ),
+                    current: None,
+                },
+            ]
+        );
+        assert!(
+            changed
+                .risk
+                .introduced
+                .contains(&"wildcard-host".to_owned()),
+            "{:?}",
+            changed.risk
+        );
+        assert!(
+            changed.risk.introduced.contains(&"tls-missing".to_owned()),
+            "{:?}",
+            changed.risk
+        );
+    }
+
+    #[test]
+    fn added_and_removed_objects_are_reported_in_order() {
+        let mut current = cluster();
+        current.remove(2); // the Service
+        current.push(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "system:edit-ingress"},
+            "rules": [{"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": ["*"]}]}));
+        current.push(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "a"}, "data": {"k": "v"}}));
+        let report = drift(&cluster(), &current, &Config::default(), at());
+        assert!(report.changed.is_empty(), "{report:?}");
+        let added: Vec<(&str, Option<&str>, &str)> = report
+            .added
+            .iter()
+            .map(|d| (d.kind.as_str(), d.namespace.as_deref(), d.name.as_str()))
+            .collect();
+        assert_eq!(
+            added,
+            [
+                ("ConfigMap", Some("default"), "a"),
+                ("ClusterRole", None, "system:edit-ingress")
+            ]
+        );
+        assert_eq!(report.removed.len(), 1);
+        let removed = &report.removed[0];
+        assert_eq!(
+            (removed.kind.as_str(), removed.name.as_str()),
+            ("Service", "web")
+        );
+        assert!(removed.fields.is_empty());
+        assert_eq!(removed.risk.introduced, ["backend-service-missing"]);
+    }
+
+    #[test]
+    fn secret_values_never_appear_in_a_report() {
+        let mut current = cluster();
+        current[3]["data"]["password"] = json!("aHVudGVyMg==");
+        current[3]["stringData"] = json!({"token": "plain-token"});
+        let report = drift(&cluster(), &current, &Config::default(), at());
+        assert_eq!(report.changed.len(), 1, "{report:?}");
+        assert_eq!(
+            report.changed[0].fields,
+            [
+                FieldDrift {
+                    change: FieldChange::Changed,
+                    path: "/dataKeys/0".into(),
+                    baseline: Some(json!("tls.crt")),
+                    current: Some(json!("password")),
+                },
+                FieldDrift {
+                    change: FieldChange::Changed,
+                    path: "/dataKeys/1".into(),
+                    baseline: Some(json!("tls.key")),
+                    current: Some(json!("tls.crt")),
+                },
+                FieldDrift {
+                    change: FieldChange::Added,
+                    path: "/dataKeys/2".into(),
+                    baseline: None,
+                    current: Some(json!("tls.key")),
+                },
+                FieldDrift {
+                    change: FieldChange::Added,
+                    path: "/dataKeys/3".into(),
+                    baseline: None,
+                    current: Some(json!("token")),
+                },
+            ]
+        );
+        let text = serde_json::to_string(&report).unwrap();
+        for secret in ["aHVudGVyMg", "plain-token", "c2VjcmV0"] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
+        for (_, file) in baseline_files(&current) {
+            for secret in ["aHVudGVyMg", "plain-token", "c2VjcmV0"] {
+                assert!(!file.contains(secret), "{secret} leaked: {file}");
+            }
+        }
+    }
+
+    #[test]
+    fn baseline_files_are_one_normalized_object_per_file() {
+        let mut objects = cluster();
+        objects.push(
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "system:Edit"}}),
+        );
+        objects.push(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": ".."}}));
+        let files = baseline_files(&objects);
+        let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "_cluster/clusterrole-system__dit.yaml",
+                "_cluster/ingressclass-nginx.yaml",
+                "default/configmap-__.yaml",
+                "shop/ingress-shop.yaml",
+                "shop/secret-shop-tls.yaml",
+                "shop/service-web.yaml",
+            ]
+        );
+        let (_, service) = &files[5];
+        assert_eq!(
+            service,
+            "# tollgate baseline: Service shop/web\napiVersion: v1\nkind: Service\nmetadata:\n  \
+             name: web\n  namespace: shop\nspec:\n  ports:\n  - port: 80\n"
+        );
+        let (_, secret) = &files[4];
+        assert!(
+            secret.contains("dataKeys:\n- tls.crt\n- tls.key\n"),
+            "{secret}"
+        );
+        assert!(
+            files[1]
+                .1
+                .starts_with("# tollgate baseline: IngressClass nginx\n")
+        );
+        let (_, ingress) = &files[3];
+        assert!(!ingress.contains("status") && !ingress.contains("resourceVersion"));
+    }
+
+    #[test]
+    fn colliding_file_names_get_a_suffix() {
+        let objects = [
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                   "metadata": {"name": "a:b"}}),
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                   "metadata": {"name": "a@b"}}),
+        ];
+        let paths: Vec<String> = baseline_files(&objects)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "_cluster/clusterrole-a_b.yaml",
+                "_cluster/clusterrole-a_b_2.yaml"
+            ]
+        );
     }
 }
