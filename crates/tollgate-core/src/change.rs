@@ -741,8 +741,40 @@ pub fn risk(
         .collect();
     let mut present = present.clone();
     present.extend(context.iter().chain(before).chain(after).map(|o| o.kind));
-    let old = finding_counts(others.clone(), before, &present, config, now);
-    let new = finding_counts(others, after, &present, config, now);
+    let old = finding_counts(others.clone(), before, &present, true, config, now);
+    let new = finding_counts(others, after, &present, true, config, now);
+    compare(&old, &new)
+}
+
+/// The risk of changing one object from `before` to `after` known only from itself (an audit
+/// event's object, with no listing of its neighbours). Rules that need other kinds are skipped
+/// rather than taking them for absent (an Ingress's Service may well exist); an RBAC object is
+/// judged with the RBAC kinds as a partial view, so a binding to one of Kubernetes' default roles
+/// resolves to that role as Kubernetes ships it.
+#[must_use]
+pub fn risk_alone(
+    before: Option<&Object>,
+    after: Option<&Object>,
+    config: &Config,
+    now: Timestamp,
+) -> ChangeRisk {
+    const RBAC: [Kind; 4] = [
+        Kind::Role,
+        Kind::ClusterRole,
+        Kind::RoleBinding,
+        Kind::ClusterRoleBinding,
+    ];
+    let mut present: BTreeSet<Kind> = before.iter().chain(after.iter()).map(|o| o.kind).collect();
+    if present.iter().any(|kind| RBAC.contains(kind)) {
+        present.extend(RBAC);
+    }
+    let old = finding_counts(Vec::new(), before, &present, false, config, now);
+    let new = finding_counts(Vec::new(), after, &present, false, config, now);
+    compare(&old, &new)
+}
+
+/// Rules whose finding count grew (introduced) or shrank (fixed) for some object.
+fn compare(old: &BTreeMap<FindingKey, usize>, new: &BTreeMap<FindingKey, usize>) -> ChangeRisk {
     let mut introduced = BTreeSet::new();
     let mut fixed = BTreeSet::new();
     for key in old.keys().chain(new.keys()) {
@@ -778,6 +810,7 @@ fn finding_counts(
     mut objects: Vec<Object>,
     changed: Option<&Object>,
     present: &BTreeSet<Kind>,
+    complete: bool,
     config: &Config,
     now: Timestamp,
 ) -> BTreeMap<FindingKey, usize> {
@@ -789,7 +822,7 @@ fn finding_counts(
             .filter(|k| !present.contains(k))
             .map(|k| (k, "not watched".to_owned()))
             .collect(),
-        complete: true,
+        complete,
         namespace: None,
     };
     let inventory = Inventory::build(objects, Vec::new(), Some(scope));
@@ -1497,6 +1530,67 @@ spec:
             &Config::default(),
             "2026-06-01T00:00:00Z".parse().unwrap(),
         )
+    }
+
+    #[test]
+    fn a_binding_making_everyone_cluster_admin_is_a_risky_creation() {
+        let binding = json!({"apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding", "metadata": {"name": "debug-everything"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                        "name": "cluster-admin"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                          "name": "system:authenticated"}]});
+        let now = "2026-06-01T00:00:00Z".parse().unwrap();
+        let created = risk_alone(
+            None,
+            Some(&object(normalize(&binding).unwrap())),
+            &Config::default(),
+            now,
+        );
+        assert!(
+            created
+                .introduced
+                .contains(&"broad-ingress-write-access".to_owned()),
+            "{created:?}"
+        );
+        // Bound to one named administrator, it is a question for a review, not a risk.
+        let mut named = binding.clone();
+        named["subjects"] = json!([{"apiGroup": "rbac.authorization.k8s.io", "kind": "User",
+                                    "name": "dana@example.com"}]);
+        let reviewed = risk_alone(
+            None,
+            Some(&object(normalize(&named).unwrap())),
+            &Config::default(),
+            now,
+        );
+        assert!(reviewed.introduced.is_empty(), "{reviewed:?}");
+        // Changing the first into the second fixes the rule.
+        let fixed = risk_alone(
+            Some(&object(normalize(&binding).unwrap())),
+            Some(&object(normalize(&named).unwrap())),
+            &Config::default(),
+            now,
+        );
+        assert!(
+            fixed
+                .fixed
+                .contains(&"broad-ingress-write-access".to_owned()),
+            "{fixed:?}"
+        );
+        assert!(fixed.introduced.is_empty(), "{fixed:?}");
+    }
+
+    #[test]
+    fn an_ingress_judged_alone_is_not_blamed_for_neighbours_nobody_listed() {
+        let mut bare = ingress();
+        bare["spec"].as_object_mut().unwrap().remove("tls");
+        let created = risk_alone(
+            None,
+            Some(&object(bare)),
+            &Config::default(),
+            "2026-06-01T00:00:00Z".parse().unwrap(),
+        );
+        assert_eq!(created.introduced, ["tls-missing"], "{created:?}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! an earlier event or the history has one: so a cluster whose watch never ran still gets "an
 //! Ingress was created without TLS by alice from 203.0.113.7".
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
@@ -173,12 +173,9 @@ async fn import(
                 v.clone()
                     .and_then(|v| Object::from_value(v, None).ok().flatten())
             };
-            let present: BTreeSet<Kind> = [kind].into_iter().collect();
-            let risk = change::risk(
-                &[],
+            let risk = change::risk_alone(
                 to_object(&before).as_ref(),
                 to_object(&after).as_ref(),
-                &present,
                 config,
                 jiff::Timestamp::now(),
             );

@@ -408,7 +408,9 @@ async fn watch_target(shared: &Shared, target: &Target) -> anyhow::Result<()> {
                 Ok((version, _)) => version,
                 Err(RelistError::Refused(message)) => {
                     eprintln!("tollgate: warning: {message}");
-                    return Ok(std::future::pending().await);
+                    // The other watches go on; this one has nothing to do.
+                    std::future::pending::<()>().await;
+                    return Ok(());
                 }
                 Err(RelistError::Other(e)) => {
                     tracing::warn!("{e:#}; retrying");

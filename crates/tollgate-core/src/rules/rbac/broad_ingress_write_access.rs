@@ -8,7 +8,8 @@ declare_rule! {
     /// ClusterRoleBinding), through a wildcard rule (`*` verbs, resources or API groups), or that
     /// are groups reaching everyone (`system:authenticated`, `system:unauthenticated`,
     /// `system:serviceaccounts`, `system:serviceaccounts:<ns>`) in any namespace. Kubernetes' own
-    /// components and `cluster-admin` bindings are left out (`tollgate rbac review` lists them).
+    /// components and `cluster-admin` bindings are left out (`tollgate rbac review` lists them),
+    /// except a `cluster-admin` binding to a group reaching everyone, which is always reported.
     ///
     /// ## Why is this bad?
     /// Whoever writes an Ingress decides what the edge publishes: any Service of the namespace,

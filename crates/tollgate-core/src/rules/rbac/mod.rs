@@ -5,7 +5,9 @@
 //! rule itself is the problem. They leave out Kubernetes' own machinery (`system:` components,
 //! the bootstrap policy's bindings) and grants through `cluster-admin`, which can do everything
 //! by design: whether a subject should be a cluster administrator is a question for a review
-//! (`tollgate rbac review` lists them), not a finding in every rule. Roles the input does not
+//! (`tollgate rbac review` lists them), not a finding in every rule. The exception is a group
+//! reaching everyone (`system:authenticated`, `system:serviceaccounts`, ...) made cluster
+//! administrator: no review makes that right, so every rule reports it. Roles the input does not
 //! hold are assumed to be Kubernetes' defaults when they are `admin`, `edit`, `view` or
 //! `cluster-admin`.
 
@@ -27,7 +29,7 @@ pub mod webhook_config_write;
 use std::collections::BTreeMap;
 
 pub(crate) use crate::rbac::controllers::{ControllerAccount, controller_accounts};
-use crate::rbac::{Grant, GrantScope, Policy, Query, SubjectKind, Target};
+use crate::rbac::{Grant, GrantScope, Policy, Query, SubjectClass, SubjectKind, Target};
 
 /// One binding's grant to one subject, with every verb and resource it allows among those asked.
 pub(crate) struct Holding {
@@ -63,7 +65,9 @@ impl Holding {
 }
 
 /// Every (binding, subject) allowed one of `verbs` on one of `targets`, anywhere, that a rule
-/// may report: not Kubernetes' own, not through `cluster-admin`.
+/// may report: not Kubernetes' own, and not through `cluster-admin` unless the subject is a group
+/// reaching everyone (`system:authenticated`, ...), for which being a cluster administrator is
+/// never a question for a review.
 pub(crate) fn holdings(policy: &Policy<'_>, verbs: &[&str], targets: &[Target]) -> Vec<Holding> {
     let mut merged: BTreeMap<(usize, usize), Holding> = BTreeMap::new();
     for target in targets {
@@ -88,7 +92,7 @@ pub(crate) fn holdings(policy: &Policy<'_>, verbs: &[&str], targets: &[Target]) 
         for verb in verbs {
             let answer = policy.who_can(&Query::new(verb, target.clone()));
             for g in answer.grants {
-                if g.builtin || g.is_cluster_admin() {
+                if g.builtin || (g.is_cluster_admin() && g.class != SubjectClass::Everyone) {
                     continue;
                 }
                 let Some(binding) = g.binding.object else {
