@@ -652,3 +652,46 @@ fn of_two_watch_replicas_holding_a_lease_only_one_records_and_the_other_takes_ov
         "replica-b"
     );
 }
+
+#[test]
+fn prune_keeps_the_chain_verifiable_with_a_signed_checkpoint() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    std::fs::write(
+        dir.path().join("tollgate.yaml"),
+        "history:\n  checkpointKeyEnv: TEST_CHECKPOINT_KEY\n",
+    )
+    .expect("config");
+    let store = format!("sqlite://{}", dir.path().join("h.db").display());
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/audit/audit.log");
+    let run = |args: &[&str], key: &str| {
+        Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("TOLLGATE_STORE", &store)
+            .env("TEST_CHECKPOINT_KEY", key)
+            .env_remove("TOLLGATE_CONFIG")
+            .output()
+            .expect("run tollgate")
+    };
+    let import = run(&["audit", "import", example.to_str().expect("path")], "k1");
+    assert_eq!(import.status.code(), Some(1), "risky changes listed");
+    let listed = run(&["history", "--format", "json"], "k1");
+    let listed: Value = serde_json::from_slice(&listed.stdout).expect("JSON");
+    assert_eq!(listed["events"].as_array().map(Vec::len), Some(1), "{listed:#}");
+
+    // The refused attempt of 2026-11-20 is older than zero days: pruned, with a checkpoint.
+    let pruned = run(&["history", "prune", "--days", "0"], "k1");
+    assert!(pruned.status.success(), "{}", String::from_utf8_lossy(&pruned.stderr));
+    assert!(
+        String::from_utf8_lossy(&pruned.stdout).contains("Pruned 1 record(s)"),
+        "{}",
+        String::from_utf8_lossy(&pruned.stdout)
+    );
+    let verify = run(&["history", "verify", "--format", "json"], "k1");
+    assert_eq!(verify.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&verify.stdout).expect("JSON");
+    assert_eq!(report["checkpoint"]["signature"], "valid");
+    // Under another key the checkpoint is not trusted.
+    let forged = run(&["history", "verify"], "k2");
+    assert_eq!(forged.status.code(), Some(1));
+}
