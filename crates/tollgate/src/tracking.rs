@@ -343,12 +343,13 @@ pub async fn record(
         (_, None) => Action::Deleted,
         _ => Action::Updated,
     };
-    let manager = newest_manager(observed.object);
-    let time_ms = if observed.deleted {
-        now_ms
+    // The newest manager wrote the version that was deleted, so it says nothing of the deletion.
+    let manager = if observed.deleted {
+        None
     } else {
-        manager.as_ref().and_then(|(_, t)| *t).unwrap_or(now_ms)
+        newest_manager(observed.object)
     };
+    let time_ms = manager.as_ref().and_then(|(_, t)| *t).unwrap_or(now_ms);
     let context = state.context(&key);
     let to_object = |v: &Option<Value>| {
         v.clone()
@@ -395,7 +396,7 @@ pub async fn record(
         outcome: Outcome::Applied,
         out_of_band: false,
     };
-    if new.actor.field_manager.is_some() && !observed.deleted {
+    if new.actor.field_manager.is_some() {
         new.actor.attribution = Attribution::ManagedFields;
     }
     if let Some(actor) = judge.join(store, &new).await? {

@@ -677,11 +677,19 @@ fn prune_keeps_the_chain_verifiable_with_a_signed_checkpoint() {
     assert_eq!(import.status.code(), Some(1), "risky changes listed");
     let listed = run(&["history", "--format", "json"], "k1");
     let listed: Value = serde_json::from_slice(&listed.stdout).expect("JSON");
-    assert_eq!(listed["events"].as_array().map(Vec::len), Some(1), "{listed:#}");
+    assert_eq!(
+        listed["events"].as_array().map(Vec::len),
+        Some(1),
+        "{listed:#}"
+    );
 
     // The refused attempt of 2026-11-20 is older than zero days: pruned, with a checkpoint.
     let pruned = run(&["history", "prune", "--days", "0"], "k1");
-    assert!(pruned.status.success(), "{}", String::from_utf8_lossy(&pruned.stderr));
+    assert!(
+        pruned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pruned.stderr)
+    );
     assert!(
         String::from_utf8_lossy(&pruned.stdout).contains("Pruned 1 record(s)"),
         "{}",
@@ -694,4 +702,49 @@ fn prune_keeps_the_chain_verifiable_with_a_signed_checkpoint() {
     // Under another key the checkpoint is not trusted.
     let forged = run(&["history", "verify"], "k2");
     assert_eq!(forged.status.code(), Some(1));
+}
+
+#[test]
+fn baseline_of_the_live_cluster_then_drift_after_a_kubectl_edit() {
+    let server = FakeApiServer::builder()
+        .token(TOKEN)
+        .object(service())
+        .object(ingress(true))
+        .start();
+    let desk = Desk::new(&server.url());
+    let saved = desk.run(&["baseline", "save", "-o", "baseline", "--cluster"]);
+    assert!(
+        saved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&saved.stderr)
+    );
+    let text = std::fs::read_to_string(desk.home.path().join("baseline/shop/ingress-web.yaml"))
+        .expect("one file per object");
+    assert!(
+        !text.contains("resourceVersion") && !text.contains("managedFields"),
+        "{text}"
+    );
+
+    let same = desk.run(&["drift", "--baseline", "baseline", "--cluster"]);
+    assert_eq!(
+        same.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&same.stdout)
+    );
+
+    let mut edited = ingress(true);
+    edited["metadata"]["annotations"] =
+        json!({"nginx.ingress.kubernetes.io/configuration-snippet": "return 200;"});
+    server.update_with_manager(edited, "kubectl-edit");
+    let drift = desk.run(&["drift", "--baseline", "baseline", "--cluster"]);
+    assert_eq!(drift.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&drift.stdout);
+    assert!(
+        text.contains(
+            "added    /metadata/annotations/nginx.ingress.kubernetes.io~1configuration-snippet"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("snippet-annotation"), "{text}");
 }
