@@ -34,6 +34,8 @@ use crate::tracking::{self, Judge, Observed, State};
 /// How long one watch request lasts before it is renewed (the API server's default is longer;
 /// a shorter one bounds how long a silently dropped connection goes unnoticed).
 const WATCH_SECONDS: u32 = 25;
+/// A relist announces each change it records up to this many, and a count beyond.
+const ANNOUNCE_EACH: usize = 20;
 /// The controller ConfigMap watched when the config names none.
 const DEFAULT_CONFIG_MAP: &str = "ingress-nginx/ingress-nginx-controller";
 
@@ -283,6 +285,7 @@ async fn relist(shared: &Shared, target: &Target) -> Result<(String, usize), Rel
     })?;
     let now_ms = jiff::Timestamp::now().as_millisecond();
     let mut seen = HashSet::new();
+    let mut records = Vec::new();
     let mut recorded = 0;
     let mut state = shared.state.lock().await;
     for item in &listed.items {
@@ -300,8 +303,10 @@ async fn relist(shared: &Shared, target: &Target) -> Result<(String, usize), Rel
         if let Some(record) =
             tracking::record(&shared.store, &shared.judge, &mut state, observed, now_ms).await?
         {
-            announce(shared, &record);
             recorded += 1;
+            if records.len() < ANNOUNCE_EACH {
+                records.push(record);
+            }
         }
     }
     let stored = shared
@@ -331,11 +336,25 @@ async fn relist(shared: &Shared, target: &Target) -> Result<(String, usize), Rel
         if let Some(record) =
             tracking::record(&shared.store, &shared.judge, &mut state, observed, now_ms).await?
         {
-            announce(shared, &record);
             recorded += 1;
+            if records.len() < ANNOUNCE_EACH {
+                records.push(record);
+            }
         }
     }
     drop(state);
+    // A first run over a large cluster records every object: one line each would bury the rest.
+    if recorded <= ANNOUNCE_EACH {
+        for record in &records {
+            announce(shared, record);
+        }
+    } else if !shared.quiet {
+        eprintln!(
+            "tollgate: {}: {} change(s) recorded from the list",
+            target.describe(),
+            recorded
+        );
+    }
     shared
         .store
         .set_resume_version(
