@@ -361,16 +361,23 @@ impl GitopsIdentities {
     pub fn has_user(&self, user: &str) -> bool {
         self.users
             .iter()
-            .any(|pattern| match pattern.strip_suffix('*') {
-                Some(prefix) => user.starts_with(prefix),
-                None => pattern == user,
-            })
+            .any(|pattern| identity_matches(pattern, user))
     }
 
     /// Whether `manager` is one of the configured field managers.
     #[must_use]
     pub fn has_field_manager(&self, manager: &str) -> bool {
         self.field_managers.iter().any(|m| m == manager)
+    }
+}
+
+/// Whether `user` matches an identity pattern of the config: the name itself, or a prefix ending
+/// in `*` (`system:serviceaccount:flux-system:*`).
+#[must_use]
+pub fn identity_matches(pattern: &str, user: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => user.starts_with(prefix),
+        None => pattern == user,
     }
 }
 

@@ -144,6 +144,15 @@ impl Risk {
     }
 }
 
+impl From<tollgate_core::change::ChangeRisk> for Risk {
+    fn from(risk: tollgate_core::change::ChangeRisk) -> Self {
+        Risk {
+            introduced: risk.introduced,
+            fixed: risk.fixed,
+        }
+    }
+}
+
 /// The object a record is about.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ResourceRef {
@@ -476,16 +485,36 @@ impl Store {
         namespace: &str,
         name: &str,
     ) -> Result<Option<HistoryRecord>> {
+        self.applied_before(cluster, kind, namespace, name, i64::MAX, i64::MAX)
+            .await
+    }
+
+    /// The last applied record of an object before record `before_seq` and before the time
+    /// `before_ms`: the version a change or an audit event is compared with.
+    ///
+    /// # Errors
+    /// As [`Store::history`].
+    pub async fn applied_before(
+        &self,
+        cluster: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        before_seq: i64,
+        before_ms: i64,
+    ) -> Result<Option<HistoryRecord>> {
         let row = sqlx::query(concat!(
             "SELECT ",
             record_columns!(),
             " FROM history WHERE cluster = $1 AND kind = $2 AND namespace = $3 AND name = $4 \
-             AND outcome = 'applied' ORDER BY seq DESC LIMIT 1"
+             AND outcome = 'applied' AND seq < $5 AND time_ms < $6 ORDER BY seq DESC LIMIT 1"
         ))
         .bind(cluster)
         .bind(kind)
         .bind(namespace)
         .bind(name)
+        .bind(before_seq)
+        .bind(before_ms)
         .fetch_optional(&self.pool)
         .await?;
         row.map(|row| RecordColumns::from_row(&row)?.into_record())

@@ -14,11 +14,10 @@ use anyhow::Context as _;
 use serde_json::Value;
 use tollgate_core::audit::AuditEvent;
 use tollgate_core::change::{self, TRACKED_KINDS};
-use tollgate_core::config::{Config, HistoryConfig};
+use tollgate_core::config::{Config, identity_matches};
 use tollgate_core::object::{Kind, Object};
 use tollgate_store::{
-    Action, Actor, Attribution, AuditQuery, HistoryRecord, NewRecord, Outcome, ResourceRef, Risk,
-    Store,
+    Action, Actor, Attribution, AuditQuery, HistoryRecord, NewRecord, Outcome, ResourceRef, Store,
 };
 
 /// The store used when neither `--store`, `TOLLGATE_STORE` nor the config names one.
@@ -63,9 +62,7 @@ pub fn kind_of_resource(group: &str, resource: &str) -> Option<Kind> {
 pub struct Judge {
     /// The cluster records are written for.
     pub cluster: String,
-    /// The `history` section.
-    pub history: HistoryConfig,
-    /// The whole config, for the rules.
+    /// The config: its `history` section, and the rules' settings.
     pub config: Config,
 }
 
@@ -74,14 +71,14 @@ impl Judge {
     pub fn new(cluster: String, config: &Config) -> Judge {
         Judge {
             cluster,
-            history: config.history.clone(),
             config: config.clone(),
         }
     }
 
     fn window_ms(&self) -> i64 {
         i64::from(
-            self.history
+            self.config
+                .history
                 .attribution_window_seconds
                 .unwrap_or(DEFAULT_WINDOW_SECONDS),
         ) * 1_000
@@ -90,7 +87,7 @@ impl Judge {
     /// Whether a change by `actor` bypassed the pipeline: false when no GitOps identity is
     /// configured (nothing to check against) or when nothing names the actor.
     pub fn out_of_band(&self, actor: &Actor) -> bool {
-        let gitops = &self.history.gitops;
+        let gitops = &self.config.history.gitops;
         if gitops.is_empty() {
             return false;
         }
@@ -106,14 +103,12 @@ impl Judge {
     /// Marks `actor` as a shared identity when it is one.
     fn mark_shared(&self, actor: &mut Actor) {
         let Some(user) = &actor.user else { return };
-        let gitops = &self.history.gitops;
-        actor.shared = gitops.has_user(user)
-            || self.history.shared_identities.iter().any(|pattern| {
-                match pattern.strip_suffix('*') {
-                    Some(prefix) => user.starts_with(prefix),
-                    None => pattern == user,
-                }
-            });
+        let history = &self.config.history;
+        actor.shared = history.gitops.has_user(user)
+            || history
+                .shared_identities
+                .iter()
+                .any(|pattern| identity_matches(pattern, user));
     }
 
     /// The actor of an audit event (the effective user, and the impersonator when there was one).
@@ -351,15 +346,11 @@ pub async fn record(
     };
     let time_ms = manager.as_ref().and_then(|(_, t)| *t).unwrap_or(now_ms);
     let context = state.context(&key);
-    let to_object = |v: &Option<Value>| {
-        v.clone()
-            .and_then(|v| Object::from_value(v, None).ok().flatten())
-    };
     let present: BTreeSet<Kind> = TRACKED_KINDS.into_iter().collect();
     let risk = change::risk(
         &context,
-        to_object(&before).as_ref(),
-        to_object(&normalized).as_ref(),
+        judged_object(before.as_ref()).as_ref(),
+        judged_object(normalized.as_ref()).as_ref(),
         &present,
         &judge.config,
         jiff::Timestamp::now(),
@@ -389,10 +380,7 @@ pub async fn record(
             attribution: Attribution::Unknown,
             ..Actor::default()
         },
-        risk: Risk {
-            introduced: risk.introduced,
-            fixed: risk.fixed,
-        },
+        risk: risk.into(),
         outcome: Outcome::Applied,
         out_of_band: false,
     };
@@ -414,6 +402,11 @@ pub async fn record(
         }
     }
     Ok(Some(store.append(new).await?))
+}
+
+/// A stored (normalized) version as the rules read it; `None` when absent or unreadable.
+pub fn judged_object(version: Option<&Value>) -> Option<Object> {
+    Object::from_value(version?.clone(), None).ok().flatten()
 }
 
 /// Fills `state` with the current objects the store knows for `cluster`.

@@ -16,7 +16,7 @@ use serde_json::Value;
 use tollgate_core::audit::{AuditEvent, AuditReadError, AuditStage, read_events};
 use tollgate_core::change;
 use tollgate_core::config::Config;
-use tollgate_core::object::{Kind, Object};
+use tollgate_core::object::Kind;
 use tollgate_store::{
     Action, HistoryFilter, InsertStats, NewRecord, Outcome, ResourceRef, Risk, Store,
 };
@@ -143,6 +143,7 @@ async fn import(
         .collect();
     writes.sort_by_key(|e| e.stage_time_ms());
     let mut seen: HashMap<(Kind, String, String), Option<Value>> = HashMap::new();
+    let severities = tracking::severities();
     for event in writes {
         let Some((kind, namespace, name)) = target(event) else {
             continue;
@@ -150,17 +151,18 @@ async fn import(
         let key = (kind, namespace.clone(), name.clone());
         let before = match seen.get(&key) {
             Some(known) => known.clone(),
-            None => {
-                version_before(
-                    &store,
+            // The history's version as it was just before the event.
+            None => store
+                .applied_before(
                     &judge.cluster,
-                    kind,
+                    kind.as_str(),
                     &namespace,
                     &name,
+                    i64::MAX,
                     event.stage_time_ms(),
                 )
                 .await?
-            }
+                .and_then(|r| r.change.object),
         };
         let after = if event.verb == "delete" || event.verb == "deletecollection" {
             None
@@ -169,20 +171,13 @@ async fn import(
         };
         let judged = after.is_some() || event.verb.starts_with("delete");
         let risk = if judged {
-            let to_object = |v: &Option<Value>| {
-                v.clone()
-                    .and_then(|v| Object::from_value(v, None).ok().flatten())
-            };
-            let risk = change::risk_alone(
-                to_object(&before).as_ref(),
-                to_object(&after).as_ref(),
+            change::risk_alone(
+                tracking::judged_object(before.as_ref()).as_ref(),
+                tracking::judged_object(after.as_ref()).as_ref(),
                 config,
                 jiff::Timestamp::now(),
-            );
-            Risk {
-                introduced: risk.introduced,
-                fixed: risk.fixed,
-            }
+            )
+            .into()
         } else {
             Risk::default()
         };
@@ -202,7 +197,6 @@ async fn import(
         }
         report.judged_changes += 1;
         if risk.is_risky() {
-            let severities = tracking::severities();
             let user = event.effective_user();
             report.risky_changes.push(JudgedChange {
                 time: event.stage_timestamp.to_string(),
@@ -292,32 +286,6 @@ fn carried_object(event: &AuditEvent, kind: Kind) -> Option<Value> {
         map.insert("apiVersion".into(), Value::String(kind.api_version()));
     }
     Some(object)
-}
-
-/// The history's version of an object as it was just before `time_ms`.
-async fn version_before(
-    store: &Store,
-    cluster: &str,
-    kind: Kind,
-    namespace: &str,
-    name: &str,
-    time_ms: i64,
-) -> anyhow::Result<Option<Value>> {
-    let records = store
-        .history(&HistoryFilter {
-            cluster: Some(cluster.to_owned()),
-            kind: Some(kind.as_str().to_owned()),
-            namespace: Some(namespace.to_owned()),
-            name: Some(name.to_owned()),
-            until_ms: Some(time_ms),
-            limit: Some(50),
-            ..HistoryFilter::default()
-        })
-        .await?;
-    Ok(records
-        .into_iter()
-        .find(|r| r.change.outcome == Outcome::Applied)
-        .and_then(|r| r.change.object))
 }
 
 /// Keeps a refused write as an attempted change, once per audit event.

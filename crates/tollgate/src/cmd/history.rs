@@ -9,6 +9,7 @@ use comfy_table::{ContentArrangement, Table, presets};
 use serde_json::{Value, json};
 use tollgate_core::change;
 use tollgate_core::config::Config;
+use tollgate_core::rbac::Target;
 use tollgate_store::{HistoryFilter, HistoryRecord, Outcome, Retention, Store, VerifyReport};
 
 use crate::cli::{
@@ -71,19 +72,25 @@ fn resource_filter(text: &str, filter: &mut HistoryFilter) {
     }
 }
 
-/// `ingress`, `ingresses`, `ing`, `Ingress` → `Ingress`.
+/// `ingress`, `ingresses`, `ing`, `Ingress` → `Ingress`: read as `rbac who-can` reads a
+/// resource, so the same kubectl names work; anything else is kept as typed.
 fn canonical_kind(text: &str) -> String {
-    let lower = text.to_ascii_lowercase();
-    tollgate_core::object::Kind::ALL
+    let named = tollgate_core::object::Kind::ALL
         .into_iter()
-        .find(|kind| {
-            kind.as_str().eq_ignore_ascii_case(&lower)
-                || kind.api_path().plural == lower
-                || (lower == "ing" && *kind == tollgate_core::object::Kind::Ingress)
-                || (lower == "svc" && *kind == tollgate_core::object::Kind::Service)
-                || (lower == "netpol" && *kind == tollgate_core::object::Kind::NetworkPolicy)
-        })
-        .map_or_else(|| text.to_owned(), |kind| kind.as_str().to_owned())
+        .find(|kind| kind.as_str().eq_ignore_ascii_case(text));
+    if let Some(kind) = named {
+        return kind.as_str().to_owned();
+    }
+    let found = match Target::parse(text) {
+        Ok(Target::Resource {
+            group, resource, ..
+        }) => tollgate_core::object::Kind::ALL.into_iter().find(|kind| {
+            let path = kind.api_path();
+            path.group == group && path.plural == resource
+        }),
+        _ => None,
+    };
+    found.map_or_else(|| text.to_owned(), |kind| kind.as_str().to_owned())
 }
 
 /// Records newest first, resolved (actors joined to audit events), filtered.
@@ -261,31 +268,17 @@ fn table(records: &[HistoryRecord]) -> String {
 /// The object's version before `record`: the last applied record of it before this one.
 async fn previous_version(store: &Store, record: &HistoryRecord) -> anyhow::Result<Option<Value>> {
     let resource = &record.change.resource;
-    let mut offset = 0;
-    loop {
-        let page = store
-            .history(&HistoryFilter {
-                cluster: Some(record.change.cluster.clone()),
-                kind: Some(resource.kind.clone()),
-                namespace: Some(resource.namespace.clone()),
-                name: Some(resource.name.clone()),
-                limit: Some(PAGE),
-                offset,
-                ..HistoryFilter::default()
-            })
-            .await?;
-        let done = page.len() < PAGE as usize;
-        if let Some(previous) = page
-            .into_iter()
-            .find(|r| r.seq < record.seq && r.change.outcome == Outcome::Applied)
-        {
-            return Ok(previous.change.object);
-        }
-        if done {
-            return Ok(None);
-        }
-        offset += PAGE;
-    }
+    let previous = store
+        .applied_before(
+            &record.change.cluster,
+            &resource.kind,
+            &resource.namespace,
+            &resource.name,
+            record.seq,
+            i64::MAX,
+        )
+        .await?;
+    Ok(previous.and_then(|r| r.change.object))
 }
 
 /// A change for people: what, who, risk, then the YAML diff.
