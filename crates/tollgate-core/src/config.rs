@@ -306,6 +306,8 @@ pub struct Config {
     pub detectors: Option<serde_json::Value>,
     /// The `history` section: change tracking, attribution and retention.
     pub history: HistoryConfig,
+    /// The `serve` section: the continuous service.
+    pub serve: crate::service::ServeConfig,
 }
 
 /// How changes are recorded and judged (`history:` in tollgate.yaml).
@@ -422,6 +424,8 @@ struct RawConfig {
     detectors: Option<serde_json::Value>,
     #[serde(default)]
     history: HistoryConfig,
+    #[serde(default)]
+    serve: crate::service::ServeConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -630,6 +634,22 @@ impl Config {
                 }
             }
         }
+        if let Some(listen) = &raw.serve.listen
+            && listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            errors.push(at(
+                "/serve/listen",
+                format!("`{listen}` is not an address and port (`0.0.0.0:8080`)"),
+            ));
+        }
+        for (i, sink) in raw.serve.alerts.sinks.iter().enumerate() {
+            if sink.url.is_some() == sink.url_env.is_some() {
+                errors.push(at(
+                    &format!("/serve/alerts/sinks/{i}"),
+                    "give the receiver as exactly one of `url` or `urlEnv`".to_owned(),
+                ));
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -655,6 +675,7 @@ impl Config {
             },
             detectors: raw.detectors,
             history: raw.history,
+            serve: raw.serve,
         })
     }
 }

@@ -18,4 +18,5 @@ pub mod rbac;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod service;
 pub mod yaml;
