@@ -74,7 +74,9 @@ impl ServeAuth {
     /// The read token's variable.
     #[must_use]
     pub fn read_env(&self) -> &str {
-        self.read_token_env.as_deref().unwrap_or("TOLLGATE_READ_TOKEN")
+        self.read_token_env
+            .as_deref()
+            .unwrap_or("TOLLGATE_READ_TOKEN")
     }
 
     /// The intake token's variable.

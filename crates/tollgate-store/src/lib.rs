@@ -10,12 +10,15 @@
 //! - [`audit_events`]: idempotent batched intake of audit events, and the candidates for the
 //!   attribution join.
 //! - [`retention`]: pruning old records without breaking verification (checkpoints).
+//! - [`service`]: what `tollgate serve` keeps: findings over time, alerts and deliveries, access
+//!   counts, each cluster's latest scan.
 //! - [`watch_state`]: the resourceVersion each watch resumes from.
 
 pub mod audit_events;
 pub mod chain;
 pub mod history;
 pub mod retention;
+pub mod service;
 pub mod watch_state;
 
 use std::time::Duration;
@@ -29,6 +32,10 @@ pub use history::{
     Action, Actor, Attribution, HistoryFilter, HistoryRecord, NewRecord, Outcome, ResourceRef, Risk,
 };
 pub use retention::{Checkpoint, PruneReport, Retention};
+pub use service::{
+    AccessBatch, AlertFilter, Delivery, FindingFilter, FindingsSync, IntakeTotals, MinuteCount,
+    NewAlert, NewFinding, Raised, RouteCount, ScanRecord, SourceCount, StoredAlert, StoredFinding,
+};
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
