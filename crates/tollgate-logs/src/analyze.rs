@@ -270,6 +270,14 @@ impl<'t> Analyzer<'t> {
         }
     }
 
+    /// Starts reading an input whose lines are in `format` (detected per line when `None` and
+    /// the settings name none): the service's log intake is told the format per request.
+    pub fn start_as(&self, name: &str, format: Option<Format>) -> Stream {
+        let mut stream = self.start(name);
+        stream.format = format.or(self.settings.format);
+        stream
+    }
+
     /// Adds bytes of an input; whole lines are processed a batch at a time.
     pub fn feed(
         &self,

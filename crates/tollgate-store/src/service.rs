@@ -162,7 +162,7 @@ pub struct StoredAlert {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Raised {
     /// A new alert, to be delivered.
-    New(StoredAlert),
+    New(Box<StoredAlert>),
     /// The same key was raised within the dedup window: counted on that alert.
     Repeat(String),
 }
@@ -523,14 +523,14 @@ impl Store {
             });
         }
         tx.commit().await?;
-        Ok(Raised::New(StoredAlert {
+        Ok(Raised::New(Box::new(StoredAlert {
             id,
             alert: alert.clone(),
             created_ms: now_ms,
             last_seen_ms: now_ms,
             occurrences: 1,
             deliveries,
-        }))
+        })))
     }
 
     /// Records the state of one delivery.

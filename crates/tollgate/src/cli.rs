@@ -140,6 +140,21 @@ pub enum Command {
         and records whatever changed meanwhile. Stop with Ctrl-C or SIGTERM.")]
     Watch(WatchArgs),
 
+    /// The continuous service: watch, scheduled scans, audit webhook, log intake, alerts,
+    /// metrics, REST API and dashboard
+    #[command(after_help = "Examples:\n  \
+        tollgate serve --config tollgate.yaml                  in a cluster (in-cluster config)\n  \
+        tollgate serve examples/ --listen 127.0.0.1:8080       the dashboard over manifests, no cluster\n  \
+        tollgate serve --config tollgate.yaml --store postgres://tollgate@db/tollgate --cluster-name prod-eu\n\n\
+        Everything is configured in the `serve:` section of tollgate.yaml (docs/serve.md): listener,\n\
+        tokens (read from TOLLGATE_READ_TOKEN and TOLLGATE_INTAKE_TOKEN), limits, scan interval,\n\
+        Lease, alert sinks. Reads are open on loopback unless the config says otherwise; the intake\n\
+        endpoints always need the intake token off loopback.\n\n\
+        Endpoints: /healthz /readyz /metrics, POST /api/v1/audit/events, POST /api/v1/logs,\n\
+        GET /api/v1/{inventory,findings,history,alerts,certificates,access/summary,status},\n\
+        /api/v1/openapi.json, and the dashboard at /. Stop with Ctrl-C or SIGTERM.")]
+    Serve(ServeArgs),
+
     /// Who changed what, when and from where: the recorded history, one change, or the chain check
     #[command(after_help = "Examples:\n  \
         tollgate history                                     newest changes first\n  \
@@ -228,6 +243,37 @@ pub struct WatchArgs {
     /// List every kind once, record what differs from the store, and exit
     #[arg(long)]
     pub once: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Scan these manifests instead of a cluster (files, folders; also `serve.scan.paths`)
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+
+    /// Listen here [default: `serve.listen`, else 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+
+    /// Kubeconfig context to use
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Do not contact a cluster: no watch, and scans read PATHs only
+    #[arg(long)]
+    pub no_cluster: bool,
+
+    /// The store URL [default: `history.store`, else sqlite://tollgate.db]
+    #[arg(long, value_name = "URL", env = "TOLLGATE_STORE")]
+    pub store: Option<String>,
+
+    /// The cluster name recorded with everything [default: `history.cluster`, else `default`]
+    #[arg(long, value_name = "NAME")]
+    pub cluster_name: Option<String>,
+
+    /// This replica's name in the Lease [default: HOSTNAME and process id]
+    #[arg(long, value_name = "ID")]
+    pub identity: Option<String>,
 }
 
 #[derive(Debug, Args)]

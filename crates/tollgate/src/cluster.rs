@@ -72,7 +72,7 @@ pub(crate) fn context_name(args: &InputArgs) -> Option<String> {
         .or_else(|| Kubeconfig::read().ok().and_then(|k| k.current_context))
 }
 
-async fn load_async(args: &InputArgs) -> anyhow::Result<Loaded> {
+pub(crate) async fn load_async(args: &InputArgs) -> anyhow::Result<Loaded> {
     let (client, url) = client(args.context.as_deref()).await?;
     let namespace = args.namespace.as_deref();
     let lists = join_all(

@@ -9,6 +9,7 @@ mod lease;
 mod output;
 mod probe;
 mod render_logs;
+mod serve;
 mod tracking;
 
 use std::process::ExitCode;

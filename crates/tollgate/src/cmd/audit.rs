@@ -42,25 +42,25 @@ pub fn run(args: &AuditArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// A change the events show, judged by the rules.
-#[derive(Debug, Serialize)]
-struct JudgedChange {
-    time: String,
-    audit_id: String,
-    verb: String,
-    kind: String,
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct JudgedChange {
+    pub time: String,
+    pub audit_id: String,
+    pub verb: String,
+    pub kind: String,
     #[serde(skip_serializing_if = "String::is_empty")]
-    namespace: String,
-    name: String,
-    user: String,
+    pub namespace: String,
+    pub name: String,
+    pub user: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    impersonated_by: Option<String>,
-    source_ips: Vec<String>,
+    pub impersonated_by: Option<String>,
+    pub source_ips: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    user_agent: Option<String>,
-    outcome: &'static str,
-    risk: Risk,
+    pub user_agent: Option<String>,
+    pub outcome: &'static str,
+    pub risk: Risk,
     /// The severity of each introduced rule.
-    severities: Vec<String>,
+    pub severities: Vec<String>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -136,6 +136,43 @@ async fn import(
         report.duplicates += duplicates;
     }
 
+    let judged = judge_events(&store, &judge, config, &events).await?;
+    report.attempted_changes_recorded = judged.attempted_changes_recorded;
+    report.judged_changes = judged.judged_changes;
+    report.risky_changes = judged.risky_changes;
+
+    let text = match args.format {
+        RulesFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
+        RulesFormat::Table => report_text(&report),
+    };
+    output::write(global.output.as_deref(), &text)?;
+    Ok(if report.risky_changes.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// What judging a set of audit events found.
+#[derive(Debug, Default)]
+pub(crate) struct Judged {
+    /// Refused writes newly kept as attempted changes.
+    pub attempted_changes_recorded: usize,
+    /// Writes judged (those carrying their object, and deletions).
+    pub judged_changes: usize,
+    /// The writes that introduce a rule violation, applied or refused.
+    pub risky_changes: Vec<JudgedChange>,
+}
+
+/// Judges every write among `events` that carries its object against the version before it (an
+/// earlier event's, or the history's), and keeps refused writes as attempted changes.
+pub(crate) async fn judge_events(
+    store: &Store,
+    judge: &Judge,
+    config: &Config,
+    events: &[AuditEvent],
+) -> anyhow::Result<Judged> {
+    let mut outcome = Judged::default();
     // Judge writes in time order, each against the version before it.
     let mut writes: Vec<&AuditEvent> = events
         .iter()
@@ -183,11 +220,11 @@ async fn import(
         };
         if event.denied() {
             if record_attempt(
-                &store, &judge, event, kind, &namespace, &name, &before, &after, &risk,
+                store, judge, event, kind, &namespace, &name, &before, &after, &risk,
             )
             .await?
             {
-                report.attempted_changes_recorded += 1;
+                outcome.attempted_changes_recorded += 1;
             }
         } else if judged {
             seen.insert(key, after.clone());
@@ -195,10 +232,10 @@ async fn import(
         if !judged {
             continue;
         }
-        report.judged_changes += 1;
+        outcome.judged_changes += 1;
         if risk.is_risky() {
             let user = event.effective_user();
-            report.risky_changes.push(JudgedChange {
+            outcome.risky_changes.push(JudgedChange {
                 time: event.stage_timestamp.to_string(),
                 audit_id: event.audit_id.clone(),
                 verb: event.verb.clone(),
@@ -223,17 +260,7 @@ async fn import(
             });
         }
     }
-
-    let text = match args.format {
-        RulesFormat::Json => format!("{}\n", serde_json::to_string_pretty(&report)?),
-        RulesFormat::Table => report_text(&report),
-    };
-    output::write(global.output.as_deref(), &text)?;
-    Ok(if report.risky_changes.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(outcome)
 }
 
 /// The tracked object a write is about: (kind, namespace, name). Subresource writes (status,

@@ -169,7 +169,7 @@ async fn list(
 }
 
 /// One change as DESIGN §4 specifies history events.
-pub fn event_json(record: &HistoryRecord) -> Value {
+pub(crate) fn event_json(record: &HistoryRecord) -> Value {
     let change = &record.change;
     json!({
         "id": record.seq,

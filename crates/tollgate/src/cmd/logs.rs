@@ -162,7 +162,7 @@ pub fn run(args: &LogsArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The `detectors` section of the config, validated.
-fn detector_config(
+pub(crate) fn detector_config(
     value: Option<&serde_json::Value>,
     path: Option<&str>,
 ) -> anyhow::Result<DetectorConfig> {

@@ -1,16 +1,16 @@
 //! One file per command.
 
-mod audit;
+pub(crate) mod audit;
 mod certs;
 mod drift;
 mod generate;
-mod history;
-mod logs;
+pub(crate) mod history;
+pub(crate) mod logs;
 mod map;
 mod rbac;
 mod rules;
 mod scan;
-mod watch;
+pub(crate) mod watch;
 mod what_if;
 
 use std::process::ExitCode;
@@ -29,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::WhatIf(args) => what_if::run(args, &cli.global),
         Command::Logs(args) => logs::run(args, &cli.global),
         Command::Watch(args) => watch::run(args, &cli.global),
+        Command::Serve(args) => crate::serve::run(args, &cli.global),
         Command::History(args) => history::run(args, &cli.global),
         Command::Audit(args) => audit::run(args, &cli.global),
         Command::Baseline(args) => drift::save(args, &cli.global),

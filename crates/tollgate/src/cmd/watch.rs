@@ -24,7 +24,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 use tollgate_core::change::TRACKED_KINDS;
 use tollgate_core::object::Kind;
-use tollgate_store::Store;
+use tollgate_store::{HistoryRecord, Store};
 
 use crate::cli::{GlobalArgs, WatchArgs};
 use crate::cluster::{self, ListError};
@@ -41,7 +41,7 @@ const DEFAULT_CONFIG_MAP: &str = "ingress-nginx/ingress-nginx-controller";
 
 /// What one watch covers.
 #[derive(Debug, Clone)]
-struct Target {
+pub(crate) struct Target {
     kind: Kind,
     /// Only this namespace (`-n`, or a ConfigMap's).
     namespace: Option<String>,
@@ -77,13 +77,25 @@ impl Target {
 }
 
 /// Everything the watches share.
-struct Shared {
-    client: Client,
-    store: Store,
-    judge: Judge,
+pub(crate) struct Shared {
+    pub(crate) client: Client,
+    pub(crate) store: Store,
+    pub(crate) judge: Judge,
     /// Held while a change is recorded, so neighbours are judged in a consistent state.
-    state: Mutex<State>,
-    quiet: bool,
+    pub(crate) state: Mutex<State>,
+    pub(crate) quiet: bool,
+    /// Where each recorded change is also sent (`tollgate serve` alerts and rescans on them).
+    pub(crate) recorded: Option<tokio::sync::mpsc::UnboundedSender<HistoryRecord>>,
+}
+
+impl Shared {
+    /// Hands a recorded change to whoever listens.
+    fn publish(&self, record: &HistoryRecord) {
+        if let Some(sender) = &self.recorded {
+            // The receiver is gone only while the service shuts down.
+            let _ = sender.send(record.clone());
+        }
+    }
 }
 
 pub fn run(args: &WatchArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -141,8 +153,9 @@ async fn watch(
         judge,
         state: Mutex::new(state),
         quiet: global.quiet,
+        recorded: None,
     });
-    let targets = targets(args, config);
+    let targets = targets(args.namespace.as_deref(), config);
     if !global.quiet {
         eprintln!(
             "tollgate: watching {} kinds on {url} as cluster `{cluster_name}`, recording into {}",
@@ -166,11 +179,7 @@ async fn watch(
         return Ok(ExitCode::SUCCESS);
     }
 
-    let mut tasks = tokio::task::JoinSet::new();
-    for target in targets {
-        let shared = Arc::clone(&shared);
-        tasks.spawn(async move { watch_target(&shared, &target).await });
-    }
+    let watches = run_watches(shared, targets);
     let lost = async {
         match &elector {
             Some(elector) => elector.keep().await,
@@ -179,11 +188,7 @@ async fn watch(
     };
     tokio::select! {
         error = lost => Err(error.context("stopped recording")),
-        Some(finished) = tasks.join_next() => match finished {
-            Ok(Err(e)) => Err(e),
-            Ok(Ok(())) => Ok(ExitCode::SUCCESS),
-            Err(e) => Err(anyhow::anyhow!("a watch task failed: {e}")),
-        },
+        finished = watches => finished.map(|()| ExitCode::SUCCESS),
         () = shutdown() => {
             if !global.quiet {
                 eprintln!("tollgate: stopping; every change seen so far is stored");
@@ -193,8 +198,22 @@ async fn watch(
     }
 }
 
+/// Runs one watch per target until one fails (the others are then stopped).
+pub(crate) async fn run_watches(shared: Arc<Shared>, targets: Vec<Target>) -> anyhow::Result<()> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for target in targets {
+        let shared = Arc::clone(&shared);
+        tasks.spawn(async move { watch_target(&shared, &target).await });
+    }
+    match tasks.join_next().await {
+        Some(Ok(result)) => result,
+        Some(Err(e)) => Err(anyhow::anyhow!("a watch task failed: {e}")),
+        None => Ok(()),
+    }
+}
+
 /// SIGINT or SIGTERM.
-async fn shutdown() {
+pub(crate) async fn shutdown() {
     #[cfg(unix)]
     {
         let mut term =
@@ -215,7 +234,10 @@ async fn shutdown() {
 
 /// The watches to run: every tracked kind (namespaced ones in `-n` only), and one per controller
 /// ConfigMap instead of all ConfigMaps.
-fn targets(args: &WatchArgs, config: &tollgate_core::config::Config) -> Vec<Target> {
+pub(crate) fn targets(
+    namespace: Option<&str>,
+    config: &tollgate_core::config::Config,
+) -> Vec<Target> {
     let mut targets = Vec::new();
     for kind in TRACKED_KINDS {
         if kind == Kind::ConfigMap {
@@ -226,7 +248,7 @@ fn targets(args: &WatchArgs, config: &tollgate_core::config::Config) -> Vec<Targ
                 .unwrap_or_else(|| vec![DEFAULT_CONFIG_MAP.to_owned()]);
             for name in names {
                 if let Some((ns, name)) = name.split_once('/')
-                    && args.namespace.as_deref().is_none_or(|only| only == ns)
+                    && namespace.is_none_or(|only| only == ns)
                 {
                     targets.push(Target {
                         kind,
@@ -239,14 +261,14 @@ fn targets(args: &WatchArgs, config: &tollgate_core::config::Config) -> Vec<Targ
         }
         targets.push(Target {
             kind,
-            namespace: args.namespace.clone().filter(|_| kind.namespaced()),
+            namespace: namespace.map(str::to_owned).filter(|_| kind.namespaced()),
             name: None,
         });
     }
     targets
 }
 
-enum RelistError {
+pub(crate) enum RelistError {
     /// The kind may not be listed (403) or is not served: watching it is impossible, not fatal.
     Refused(String),
     Other(anyhow::Error),
@@ -267,7 +289,10 @@ impl From<tollgate_store::Error> for RelistError {
 /// Lists a target and records what differs from the store: changed and new objects, and objects
 /// the store has that the list no longer shows (deleted while nobody watched). Returns the list's
 /// resourceVersion, to watch from, and how many changes were recorded.
-async fn relist(shared: &Shared, target: &Target) -> Result<(String, usize), RelistError> {
+pub(crate) async fn relist(
+    shared: &Shared,
+    target: &Target,
+) -> Result<(String, usize), RelistError> {
     let listed = cluster::list_values(
         shared.client.clone(),
         target.kind,
@@ -303,6 +328,7 @@ async fn relist(shared: &Shared, target: &Target) -> Result<(String, usize), Rel
         if let Some(record) =
             tracking::record(&shared.store, &shared.judge, &mut state, observed, now_ms).await?
         {
+            shared.publish(&record);
             recorded += 1;
             if records.len() < ANNOUNCE_EACH {
                 records.push(record);
@@ -336,6 +362,7 @@ async fn relist(shared: &Shared, target: &Target) -> Result<(String, usize), Rel
         if let Some(record) =
             tracking::record(&shared.store, &shared.judge, &mut state, observed, now_ms).await?
         {
+            shared.publish(&record);
             recorded += 1;
             if records.len() < ANNOUNCE_EACH {
                 records.push(record);
@@ -538,6 +565,7 @@ async fn apply(
         tracking::record(&shared.store, &shared.judge, &mut state, observed, now_ms).await?
     {
         announce(shared, &record);
+        shared.publish(&record);
     }
     drop(state);
     shared
