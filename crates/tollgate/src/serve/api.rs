@@ -97,14 +97,23 @@ impl Page {
     }
 }
 
-/// `limit` and `cursor`.
-#[derive(Debug, Default, Clone, Deserialize)]
+/// `limit` and `cursor` (each query struct carries them itself: `serde(flatten)` loses the
+/// types of query-string values).
+#[derive(Debug, Default, Clone)]
 pub struct Paging {
     limit: Option<u64>,
     cursor: Option<String>,
 }
 
 impl Paging {
+    /// The paging of a query.
+    pub fn of(limit: Option<u64>, cursor: Option<&str>) -> Paging {
+        Paging {
+            limit,
+            cursor: cursor.map(str::to_owned),
+        }
+    }
+
     /// (offset, limit), or a 400 for a cursor this API did not give out.
     pub fn window(&self) -> Result<(u64, u64), ApiError> {
         let offset = match &self.cursor {
@@ -173,8 +182,10 @@ pub struct InventoryQuery {
     pub namespace: Option<String>,
     /// Only routes whose host contains this.
     pub host: Option<String>,
-    #[serde(flatten)]
-    paging: Paging,
+    /// Page size.
+    pub limit: Option<u64>,
+    /// Where the page starts (from `next_cursor`).
+    pub cursor: Option<String>,
 }
 
 /// The routes of every cluster's latest scan, each with its cluster.
@@ -209,7 +220,7 @@ async fn inventory(
     State(app): State<Arc<App>>,
     Query(query): Query<InventoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let (offset, limit) = query.paging.window()?;
+    let (offset, limit) = Paging::of(query.limit, query.cursor.as_deref()).window()?;
     let routes = routes_of(&app, &query).await?;
     let items = routes
         .into_iter()
@@ -232,13 +243,15 @@ pub struct FindingsQuery {
     pub namespace: Option<String>,
     /// `open` (default), `resolved` or `all`.
     pub status: Option<String>,
-    #[serde(flatten)]
-    paging: Paging,
+    /// Page size.
+    pub limit: Option<u64>,
+    /// Where the page starts (from `next_cursor`).
+    pub cursor: Option<String>,
 }
 
 /// A page of stored findings.
 pub async fn findings(app: &App, query: &FindingsQuery) -> Result<Page, ApiError> {
-    let (offset, limit) = query.paging.window()?;
+    let (offset, limit) = Paging::of(query.limit, query.cursor.as_deref()).window()?;
     let open = match query.status.as_deref() {
         None | Some("open") => Some(true),
         Some("resolved") => Some(false),
@@ -301,8 +314,10 @@ pub struct HistoryQuery {
     pub since: Option<String>,
     /// RFC 3339: changes before.
     pub until: Option<String>,
-    #[serde(flatten)]
-    paging: Paging,
+    /// Page size.
+    pub limit: Option<u64>,
+    /// Where the page starts (from `next_cursor`).
+    pub cursor: Option<String>,
 }
 
 fn parse_time(text: Option<&str>, field: &str) -> Result<Option<i64>, ApiError> {
@@ -316,7 +331,7 @@ fn parse_time(text: Option<&str>, field: &str) -> Result<Option<i64>, ApiError> 
 
 /// A page of history events (DESIGN §4 shape), actors joined to audit events.
 pub async fn history(app: &App, query: &HistoryQuery) -> Result<Page, ApiError> {
-    let (offset, limit) = query.paging.window()?;
+    let (offset, limit) = Paging::of(query.limit, query.cursor.as_deref()).window()?;
     let mut records = app
         .store
         .history(&HistoryFilter {
@@ -381,8 +396,10 @@ pub struct AlertsQuery {
     pub route: Option<String>,
     /// RFC 3339: alerts raised at or after.
     pub since: Option<String>,
-    #[serde(flatten)]
-    paging: Paging,
+    /// Page size.
+    pub limit: Option<u64>,
+    /// Where the page starts (from `next_cursor`).
+    pub cursor: Option<String>,
 }
 
 /// An alert as the API shows it.
@@ -396,7 +413,7 @@ pub fn alert_json(app: &App, alert: &tollgate_store::StoredAlert) -> Value {
 
 /// A page of alerts, newest first.
 pub async fn alerts(app: &App, query: &AlertsQuery) -> Result<Page, ApiError> {
-    let (offset, limit) = query.paging.window()?;
+    let (offset, limit) = Paging::of(query.limit, query.cursor.as_deref()).window()?;
     if let Some(trigger) = &query.trigger
         && tollgate_core::service::Trigger::parse(trigger).is_none()
     {
@@ -443,8 +460,10 @@ pub struct CertificatesQuery {
     pub namespace: Option<String>,
     /// Only certificates expiring within this many days.
     pub expiring_within_days: Option<i64>,
-    #[serde(flatten)]
-    paging: Paging,
+    /// Page size.
+    pub limit: Option<u64>,
+    /// Where the page starts (from `next_cursor`).
+    pub cursor: Option<String>,
 }
 
 /// Every cluster's certificate rows, soonest expiry first.
@@ -484,7 +503,7 @@ async fn certificates_handler(
     State(app): State<Arc<App>>,
     Query(query): Query<CertificatesQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let (offset, limit) = query.paging.window()?;
+    let (offset, limit) = Paging::of(query.limit, query.cursor.as_deref()).window()?;
     let rows = certificates(&app, &query).await?;
     let items = rows
         .into_iter()
