@@ -167,7 +167,7 @@ async fn watch(
     if args.once {
         let mut recorded = 0;
         for target in &targets {
-            match relist(&shared, target).await {
+            match relist(&shared, target, true).await {
                 Ok((_, n)) => recorded += n,
                 Err(RelistError::Refused(message)) => eprintln!("tollgate: warning: {message}"),
                 Err(RelistError::Other(e)) => return Err(e),
@@ -292,6 +292,7 @@ impl From<tollgate_store::Error> for RelistError {
 pub(crate) async fn relist(
     shared: &Shared,
     target: &Target,
+    publish: bool,
 ) -> Result<(String, usize), RelistError> {
     let listed = cluster::list_values(
         shared.client.clone(),
@@ -328,7 +329,9 @@ pub(crate) async fn relist(
         if let Some(record) =
             tracking::record(&shared.store, &shared.judge, &mut state, observed, now_ms).await?
         {
-            shared.publish(&record);
+            if publish {
+                shared.publish(&record);
+            }
             recorded += 1;
             if records.len() < ANNOUNCE_EACH {
                 records.push(record);
@@ -362,7 +365,9 @@ pub(crate) async fn relist(
         if let Some(record) =
             tracking::record(&shared.store, &shared.judge, &mut state, observed, now_ms).await?
         {
-            shared.publish(&record);
+            if publish {
+                shared.publish(&record);
+            }
             recorded += 1;
             if records.len() < ANNOUNCE_EACH {
                 records.push(record);
@@ -450,7 +455,9 @@ async fn watch_target(shared: &Shared, target: &Target) -> anyhow::Result<()> {
             .await?;
         let version = match stored {
             Some(version) => version,
-            None => match relist(shared, target).await {
+            // The first list of a kind is the baseline: its objects were not changed now, so
+            // nobody is told about them as changes.
+            None => match relist(shared, target, false).await {
                 Ok((version, _)) => version,
                 Err(RelistError::Refused(message)) => {
                     eprintln!("tollgate: warning: {message}");
@@ -533,7 +540,7 @@ async fn expired(shared: &Shared, target: &Target) -> anyhow::Result<()> {
         "{}: resourceVersion expired (410); listing again",
         target.describe()
     );
-    match relist(shared, target).await {
+    match relist(shared, target, true).await {
         Ok(_) => Ok(()),
         Err(RelistError::Refused(message)) => anyhow::bail!(message),
         Err(RelistError::Other(e)) => Err(e),

@@ -293,6 +293,11 @@ async fn alert_finding(app: &App, finding: &NewFinding, severity: Severity) -> a
         )
         .await?
     {
+        // The latest change introduced this very rule: it raised its own risky-change alert
+        // (with the actor and the diff). One event, one alert.
+        if record.change.risk.introduced.contains(&finding.rule) {
+            return Ok(());
+        }
         app.judge.resolve(&app.store, &mut record).await?;
         who = json!({
             "summary": format!("last changed by {}", super::alerts::who(&record.change.actor)),

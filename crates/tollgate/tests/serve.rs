@@ -1,0 +1,270 @@
+//! `tollgate serve` end to end: the real binary against the fake API server, with a local alert
+//! receiver. TLS is removed from an Ingress, the audit webhook names who did it, and a burst of
+//! failed logins hits the route: the API shows a risky-change alert with the actor and a
+//! brute-force alert carrying that change, and the receiver gets each exactly once. Then the
+//! intake's guards: no token, a wrong token, oversized bodies; the service stays up.
+
+#[path = "support/fake_apiserver.rs"]
+mod fake_apiserver;
+#[path = "support/serve.rs"]
+mod serve;
+
+use std::time::Duration;
+
+use serde_json::json;
+use serve::{INTAKE_TOKEN, brute_force_lines, get, http, post_intake, scenario, wait_for};
+
+#[test]
+fn a_risky_change_and_the_attack_right_after_alert_once_each_with_actor_and_correlation() {
+    let mut scenario = scenario();
+    let base = scenario.base_url.clone();
+    let log = {
+        let path = scenario.home.path().join("serve.log");
+        move || std::fs::read_to_string(&path).unwrap_or_default()
+    };
+
+    // The risky change: who, what, the diff, the link back.
+    let risky = get(
+        &base,
+        &format!("/api/v1/alerts/{}", scenario.alert_risky_change_id),
+    )
+    .json();
+    assert_eq!(risky["trigger"], "risky-change");
+    assert_eq!(risky["severity"], "high", "{risky:#}");
+    assert_eq!(risky["body"]["who"]["actor"]["user"], "alice", "{risky:#}");
+    assert_eq!(risky["body"]["who"]["actor"]["attribution"], "audit");
+    assert_eq!(
+        risky["body"]["who"]["actor"]["matched_by"],
+        "resource-version"
+    );
+    assert!(
+        risky["body"]["risk"]["introduced"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|r| r == "tls-missing")),
+        "{risky:#}"
+    );
+    assert!(
+        risky["body"]["yaml_diff"]
+            .as_str()
+            .is_some_and(|d| d.contains("-  tls:")),
+        "{risky:#}"
+    );
+    assert_eq!(risky["change_seq"], json!(scenario.change_id));
+    assert_eq!(
+        risky["url"],
+        format!(
+            "https://tollgate.example.com/alerts/{}",
+            scenario.alert_risky_change_id
+        )
+    );
+
+    // The attack, carrying the change made just before on its route.
+    let attack = get(
+        &base,
+        &format!("/api/v1/alerts/{}", scenario.alert_brute_force_id),
+    )
+    .json();
+    assert_eq!(attack["body"]["detector"], "brute-force");
+    assert_eq!(attack["body"]["who"]["source"], "198.51.100.23");
+    assert_eq!(scenario.route_key, "shop/storefront|shop.example.com|/");
+    assert_eq!(attack["namespace"], "shop");
+    assert_eq!(attack["name"], "storefront");
+    let correlated = &attack["body"]["correlated_change"];
+    assert_eq!(correlated["id"], json!(scenario.change_id), "{attack:#}");
+    assert_eq!(correlated["actor"]["user"], "alice");
+    assert!(
+        attack["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("right after a change"))
+    );
+    assert_eq!(
+        attack["severity"], "critical",
+        "a correlated brute force is raised a level"
+    );
+
+    // The API server redelivers the batch (its webhook retries whole batches): stored once, no
+    // new alert. The same burst again finds the source's bucket blackholed: no new alert either.
+    let risky_before = get(&base, "/api/v1/alerts").json()["items"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let again = post_intake(
+        &base,
+        "/api/v1/logs?format=ingress-nginx",
+        "text/plain",
+        brute_force_lines(60).as_bytes(),
+    );
+    assert_eq!(again.status, 200);
+    let redelivered = post_intake(
+        &base,
+        "/api/v1/audit/events",
+        "application/json",
+        scenario.audit_batch.as_bytes(),
+    )
+    .json();
+    assert_eq!(
+        (
+            redelivered["inserted"].as_u64(),
+            redelivered["duplicates"].as_u64()
+        ),
+        (Some(0), Some(1))
+    );
+
+    // The receiver got each alert exactly once.
+    let delivered = wait_for(&log, "both deliveries", || {
+        let received = scenario.receiver.received();
+        (received.len() >= 2).then_some(received)
+    });
+    std::thread::sleep(Duration::from_millis(1_500));
+    let delivered_later = scenario.receiver.received();
+    assert_eq!(
+        delivered.len(),
+        delivered_later.len(),
+        "nothing more arrives: {delivered_later:#?}"
+    );
+    let risky_after = get(&base, "/api/v1/alerts").json()["items"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(risky_before, risky_after, "no new alert");
+    let ids: Vec<&str> = delivered_later
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids.iter()
+            .filter(|id| **id == scenario.alert_risky_change_id)
+            .count(),
+        1,
+        "{delivered_later:#?}"
+    );
+    assert_eq!(
+        ids.iter()
+            .filter(|id| **id == scenario.alert_brute_force_id)
+            .count(),
+        1,
+        "{delivered_later:#?}"
+    );
+    let webhook = delivered_later
+        .iter()
+        .find(|a| a["id"] == scenario.alert_risky_change_id.as_str())
+        .expect("the risky change delivered");
+    assert_eq!(webhook["who"]["actor"]["user"], "alice");
+    assert!(
+        webhook["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with(&scenario.alert_risky_change_id))
+    );
+    // Delivery is recorded on the alert.
+    let attack = get(
+        &base,
+        &format!("/api/v1/alerts/{}", scenario.alert_brute_force_id),
+    )
+    .json();
+    assert_eq!(attack["deliveries"][0]["status"], "delivered", "{attack:#}");
+
+    // The intake counted exactly what it acknowledged.
+    let status = get(&base, "/api/v1/status").json();
+    assert_eq!(status["store"]["log_lines"], 120);
+    assert_eq!(status["store"]["audit_events"], 1);
+    let access = get(
+        &base,
+        "/api/v1/access/summary?route=shop%2Fstorefront%7Cshop.example.com%7C%2F",
+    )
+    .json();
+    assert_eq!(access["routes"][0]["status"]["4xx"], 120, "{access:#}");
+    assert_eq!(access["sources"][0]["source"], "198.51.100.23");
+
+    // Metrics carry the change, the alerts and the deliveries.
+    let metrics = get(&base, "/metrics").body;
+    assert!(metrics.contains("tollgate_changes_total{cluster=\"prod-eu\",kind=\"Ingress\",actor_kind=\"unknown\",risky=\"true\"} 1")
+        || metrics.contains("kind=\"Ingress\",actor_kind=\"user\",risky=\"true\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("tollgate_alert_deliveries_total{sink=\"hook\",outcome=\"delivered\"} 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("tollgate_access_alerts_total{cluster=\"prod-eu\",route=\"shop/storefront|shop.example.com|/\",detector=\"brute-force\"}"), "{metrics}");
+    assert!(scenario.running(), "{}", scenario.log());
+}
+
+#[test]
+fn the_intake_refuses_strangers_and_oversized_bodies_and_stays_up() {
+    let mut scenario = scenario();
+    let base = scenario.base_url.clone();
+    let events = json!({"kind": "EventList", "apiVersion": "audit.k8s.io/v1",
+                        "items": [serve::audit_event("5d1f2b8e-0000-4000-8000-0000000000ff", "1")]})
+    .to_string();
+
+    // No token, a wrong token: refused, nothing stored.
+    for headers in [
+        vec![("Content-Type", "application/json")],
+        vec![
+            ("Content-Type", "application/json"),
+            ("Authorization", "Bearer not-the-intake-token-at-all"),
+        ],
+    ] {
+        let answer = http(
+            "POST",
+            &base,
+            "/api/v1/audit/events",
+            &headers,
+            events.as_bytes(),
+        );
+        assert_eq!(answer.status, 401, "{}", answer.body);
+        let answer = http("POST", &base, "/api/v1/logs", &headers, b"a line\n");
+        assert_eq!(answer.status, 401, "{}", answer.body);
+    }
+    let status = get(&base, "/api/v1/status").json();
+    assert_eq!(
+        status["store"]["audit_events"], 1,
+        "only the scenario's event"
+    );
+
+    // Over the limits (256 KiB here): 413, and nothing stored.
+    let big = "x".repeat(300 * 1024);
+    let answer = post_intake(&base, "/api/v1/logs", "text/plain", big.as_bytes());
+    assert_eq!(answer.status, 413, "{}", answer.body);
+    let answer = post_intake(
+        &base,
+        "/api/v1/audit/events",
+        "application/json",
+        big.as_bytes(),
+    );
+    assert_eq!(answer.status, 413, "{}", answer.body);
+    // A gzip body that expands past eight times the limit: 413 too.
+    let bomb = {
+        use std::io::Write as _;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        encoder.write_all(&vec![b'\n'; 3 << 20]).expect("gzip");
+        encoder.finish().expect("gzip")
+    };
+    let auth = format!("Bearer {INTAKE_TOKEN}");
+    let answer = http(
+        "POST",
+        &base,
+        "/api/v1/logs",
+        &[("Authorization", &auth), ("Content-Encoding", "gzip")],
+        &bomb,
+    );
+    assert_eq!(answer.status, 413, "{}", answer.body);
+    // Bad input is a 400 that says why.
+    let answer = post_intake(
+        &base,
+        "/api/v1/audit/events",
+        "application/json",
+        b"{not json",
+    );
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    let answer = post_intake(&base, "/api/v1/logs?format=klingon", "text/plain", b"x\n");
+    assert_eq!(answer.status, 400);
+    assert!(answer.body.contains("klingon"));
+
+    // Still up and still counting right.
+    assert_eq!(get(&base, "/healthz").status, 200);
+    let status = get(&base, "/api/v1/status").json();
+    assert_eq!(status["store"]["log_lines"], 60);
+    let metrics = get(&base, "/metrics").body;
+    assert!(
+        metrics.contains("tollgate_requests_refused_total{endpoint=\"intake\"} 4"),
+        "{metrics}"
+    );
+    assert!(scenario.running(), "{}", scenario.log());
+}
