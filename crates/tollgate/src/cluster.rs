@@ -72,13 +72,26 @@ pub(crate) fn context_name(args: &InputArgs) -> Option<String> {
         .or_else(|| Kubeconfig::read().ok().and_then(|k| k.current_context))
 }
 
-pub(crate) async fn load_async(args: &InputArgs) -> anyhow::Result<Loaded> {
+/// The controller ConfigMaps read by name when ConfigMaps may not be listed.
+pub(crate) const DEFAULT_CONFIG_MAPS: [&str; 1] = ["ingress-nginx/ingress-nginx-controller"];
+
+async fn load_async(args: &InputArgs) -> anyhow::Result<Loaded> {
+    let defaults: Vec<String> = DEFAULT_CONFIG_MAPS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    load_with(args, &defaults).await
+}
+
+/// Lists every kind; when ConfigMaps may not be listed, reads `config_maps` (`namespace/name`)
+/// by name instead.
+pub(crate) async fn load_with(args: &InputArgs, config_maps: &[String]) -> anyhow::Result<Loaded> {
     let (client, url) = client(args.context.as_deref()).await?;
     let namespace = args.namespace.as_deref();
     let lists = join_all(
         Kind::ALL
             .iter()
-            .map(|&kind| list_kind(client.clone(), kind, namespace)),
+            .map(|&kind| list_kind(client.clone(), kind, namespace, config_maps)),
     )
     .await;
     let mut scope = Scope {
@@ -176,8 +189,34 @@ async fn list_kind(
     client: Client,
     kind: Kind,
     namespace: Option<&str>,
+    config_maps: &[String],
 ) -> Result<Vec<(String, Value)>, ListError> {
-    let listed = list_values(client, kind, namespace).await?;
+    let listed = match list_values(client.clone(), kind, namespace).await {
+        // A least-privilege service account may read only the controller ConfigMaps, by name.
+        Err(ListError::Refused { code: 403, .. })
+            if kind == Kind::ConfigMap && !config_maps.is_empty() =>
+        {
+            let mut items = Vec::new();
+            for entry in config_maps {
+                let Some((ns, name)) = entry.split_once('/') else {
+                    continue;
+                };
+                if namespace.is_some_and(|only| only != ns) {
+                    continue;
+                }
+                items.extend(
+                    list_named(client.clone(), kind, Some(ns), Some(name))
+                        .await?
+                        .items,
+                );
+            }
+            Listed {
+                items,
+                resource_version: String::new(),
+            }
+        }
+        other => other?,
+    };
     Ok(listed
         .items
         .into_iter()
@@ -232,9 +271,23 @@ pub(crate) async fn list_values(
     kind: Kind,
     namespace: Option<&str>,
 ) -> Result<Listed, ListError> {
+    list_named(client, kind, namespace, None).await
+}
+
+/// Lists one kind, or only the object called `name` (a field selector: RBAC grants limited to
+/// `resourceNames` allow a list only when it selects the name).
+pub(crate) async fn list_named(
+    client: Client,
+    kind: Kind,
+    namespace: Option<&str>,
+    name: Option<&str>,
+) -> Result<Listed, ListError> {
     let api = api_for(client, kind, namespace);
     let mut items = Vec::new();
     let mut params = ListParams::default().limit(PAGE_SIZE);
+    if let Some(name) = name {
+        params = params.fields(&format!("metadata.name={name}"));
+    }
     loop {
         let page = api.list(&params).await.map_err(|e| match e {
             kube::Error::Api(status) if matches!(status.code, 403..=405) => ListError::Refused {

@@ -905,3 +905,44 @@ fn logs_attribute_requests_to_the_clusters_ingresses() {
     assert_eq!(record["route"]["service"], "web");
     assert_eq!(record["upstream_name"], "shop-web-http");
 }
+
+#[test]
+fn configmaps_granted_only_by_name_are_read_by_name() {
+    // The chart's least-privilege Role: the controller ConfigMap by name, no other ConfigMap.
+    let fake = fixture_cluster()
+        .object(serde_json::json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "ingress-nginx-controller", "namespace": "ingress-nginx"},
+            "data": {"allow-snippet-annotations": "true"}
+        }))
+        .allow_only_named("configmaps", "ingress-nginx", "ingress-nginx-controller")
+        .start();
+    let ws = Workstation::new(&fake.url());
+    let run = ws.run(&[
+        "scan",
+        "--cluster",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_ne!(run.code, 2, "{}", run.stderr);
+    let report = run.json();
+    let warnings = report["warnings"].as_array().cloned().unwrap_or_default();
+    assert!(
+        !warnings.iter().any(|w| w["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("configmaps")),
+        "the named ConfigMap was read: {warnings:#?}"
+    );
+    let requests = fake.requests_for("configmaps");
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.namespace() == Some("ingress-nginx")
+                && r.query("fieldSelector").map(|v| v.replace("%3D", "="))
+                    == Some("metadata.name=ingress-nginx-controller".to_owned())),
+        "{requests:#?}"
+    );
+}

@@ -36,8 +36,6 @@ use crate::tracking::{self, Judge, Observed, State};
 const WATCH_SECONDS: u32 = 25;
 /// A relist announces each change it records up to this many, and a count beyond.
 const ANNOUNCE_EACH: usize = 20;
-/// The controller ConfigMap watched when the config names none.
-const DEFAULT_CONFIG_MAP: &str = "ingress-nginx/ingress-nginx-controller";
 
 /// What one watch covers.
 #[derive(Debug, Clone)]
@@ -241,11 +239,12 @@ pub(crate) fn targets(
     let mut targets = Vec::new();
     for kind in TRACKED_KINDS {
         if kind == Kind::ConfigMap {
-            let names = config
-                .history
-                .config_maps
-                .clone()
-                .unwrap_or_else(|| vec![DEFAULT_CONFIG_MAP.to_owned()]);
+            let names = config.history.config_maps.clone().unwrap_or_else(|| {
+                cluster::DEFAULT_CONFIG_MAPS
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect()
+            });
             for name in names {
                 if let Some((ns, name)) = name.split_once('/')
                     && namespace.is_none_or(|only| only == ns)
@@ -294,10 +293,11 @@ pub(crate) async fn relist(
     target: &Target,
     publish: bool,
 ) -> Result<(String, usize), RelistError> {
-    let listed = cluster::list_values(
+    let listed = cluster::list_named(
         shared.client.clone(),
         target.kind,
         target.namespace.as_deref(),
+        target.name.as_deref(),
     )
     .await
     .map_err(|e| match e {

@@ -89,13 +89,22 @@ async fn scan_once(app: &Arc<App>, source: &Source) -> anyhow::Result<()> {
     let started = Instant::now();
     let loaded = match source {
         Source::Cluster { context } => {
-            crate::cluster::load_async(&InputArgs {
-                paths: Vec::new(),
-                cluster: true,
-                context: context.clone(),
-                namespace: None,
-                all_namespaces: true,
-            })
+            let config_maps = app.config.history.config_maps.clone().unwrap_or_else(|| {
+                crate::cluster::DEFAULT_CONFIG_MAPS
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect()
+            });
+            crate::cluster::load_with(
+                &InputArgs {
+                    paths: Vec::new(),
+                    cluster: true,
+                    context: context.clone(),
+                    namespace: None,
+                    all_namespaces: true,
+                },
+                &config_maps,
+            )
             .await?
         }
         Source::Paths(paths) => {

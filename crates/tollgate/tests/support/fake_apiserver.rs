@@ -145,6 +145,7 @@ pub struct Builder {
     objects: Vec<Value>,
     page_size: Option<usize>,
     forbidden: BTreeSet<String>,
+    named_grants: BTreeSet<(String, String, String)>,
     unserved: BTreeSet<String>,
     token: Option<String>,
 }
@@ -191,6 +192,16 @@ impl Builder {
         self
     }
 
+    /// Forbids this resource except for the one object `namespace/name`, listed or watched in
+    /// its namespace with the field selector `metadata.name=<name>`: what an RBAC rule with
+    /// `resourceNames` allows.
+    pub fn allow_only_named(mut self, plural: &str, namespace: &str, name: &str) -> Self {
+        self.forbidden.insert(plural.to_owned());
+        self.named_grants
+            .insert((plural.to_owned(), namespace.to_owned(), name.to_owned()));
+        self
+    }
+
     /// Answers 404 Not Found to every list of this resource, as a server without the CRD does
     /// (e.g. `certificates` without cert-manager).
     pub fn unserve(mut self, plural: &str) -> Self {
@@ -229,6 +240,7 @@ impl Builder {
         let shared = Arc::new(Shared {
             page_size: self.page_size,
             forbidden: self.forbidden,
+            named_grants: self.named_grants,
             unserved: self.unserved,
             token: self.token,
             requests: Mutex::default(),
@@ -587,6 +599,7 @@ impl Drop for FakeApiServer {
 struct Shared {
     page_size: Option<usize>,
     forbidden: BTreeSet<String>,
+    named_grants: BTreeSet<(String, String, String)>,
     unserved: BTreeSet<String>,
     token: Option<String>,
     requests: Mutex<Vec<RecordedRequest>>,
@@ -986,7 +999,17 @@ fn list(
         return not_found_status();
     }
     let watching = matches!(params.get("watch").map(String::as_str), Some("true" | "1"));
-    if shared.forbidden.contains(plural) {
+    let granted_by_name = namespace.is_some_and(|ns| {
+        params
+            .get("fieldSelector")
+            .and_then(|f| f.strip_prefix("metadata.name="))
+            .is_some_and(|name| {
+                shared
+                    .named_grants
+                    .contains(&(plural.to_owned(), ns.to_owned(), name.to_owned()))
+            })
+    });
+    if shared.forbidden.contains(plural) && !granted_by_name {
         let scope = match namespace {
             Some(ns) => format!("in the namespace \"{ns}\""),
             None => "at the cluster scope".to_owned(),
