@@ -268,3 +268,81 @@ fn the_intake_refuses_strangers_and_oversized_bodies_and_stays_up() {
     );
     assert!(scenario.running(), "{}", scenario.log());
 }
+
+/// A validator for one schema of the OpenAPI document (its references rewritten to `$defs`).
+fn schema_validator(document: &serde_json::Value, name: &str) -> jsonschema::Validator {
+    let text = document["components"]["schemas"]
+        .to_string()
+        .replace("#/components/schemas/", "#/$defs/");
+    let defs: serde_json::Value = serde_json::from_str(&text).expect("schemas");
+    let schema = json!({"$defs": defs, "$ref": format!("#/$defs/{name}")});
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(&schema)
+        .expect("the schema compiles")
+}
+
+#[test]
+fn every_read_endpoint_answers_in_the_shape_its_openapi_document_gives() {
+    let scenario = scenario();
+    let base = scenario.base_url.clone();
+    let document = get(&base, "/api/v1/openapi.json").json();
+    let route = "shop%2Fstorefront%7Cshop.example.com%7C%2F";
+    let cases = [
+        ("/api/v1/status".to_owned(), "Status"),
+        ("/api/v1/clusters".to_owned(), "Clusters"),
+        ("/api/v1/inventory?limit=1".to_owned(), "RoutePage"),
+        ("/api/v1/findings?status=all".to_owned(), "FindingPage"),
+        ("/api/v1/history".to_owned(), "HistoryPage"),
+        (format!("/api/v1/history/{}", scenario.change_id), "Change"),
+        ("/api/v1/alerts".to_owned(), "AlertPage"),
+        (
+            format!("/api/v1/alerts/{}", scenario.alert_brute_force_id),
+            "Alert",
+        ),
+        ("/api/v1/certificates".to_owned(), "CertificatePage"),
+        (
+            format!("/api/v1/access/summary?route={route}"),
+            "AccessSummary",
+        ),
+        ("/api/v1/alerts/nope".to_owned(), "Error"),
+        ("/api/v1/findings?limit=900".to_owned(), "Error"),
+    ];
+    for (path, schema) in cases {
+        let answer = get(&base, &path);
+        let value = answer.json();
+        let validator = schema_validator(&document, schema);
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{path} ({}) is not a {schema}: {errors:#?}\n{value:#}",
+            answer.status
+        );
+    }
+    // Paging walks the whole history without repeats.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = get(&base, &format!("/api/v1/history?limit=1{cursor}")).json();
+        seen.extend(
+            page["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e["id"].clone()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    let all = get(&base, "/api/v1/history").json()["items"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(seen.len(), all);
+    assert!(seen.len() >= 3, "{seen:?}");
+}

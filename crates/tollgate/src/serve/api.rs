@@ -579,3 +579,53 @@ async fn access_handler(
 pub fn time(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Every `.route("/api/...")` in the service's source.
+    fn routed_paths() -> BTreeSet<String> {
+        [include_str!("api.rs"), include_str!("mod.rs")]
+            .iter()
+            .flat_map(|source| source.split(".route(").skip(1))
+            .filter_map(|rest| rest.trim_start().strip_prefix('"')?.split('"').next())
+            .filter(|path| path.starts_with("/api/v1/"))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_document_describes_exactly_the_routes_served() {
+        let document: Value = serde_json::from_str(OPENAPI).expect("the OpenAPI document is JSON");
+        assert_eq!(document["openapi"], "3.1.0");
+        let documented: BTreeSet<String> = document["paths"]
+            .as_object()
+            .expect("paths")
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(documented, routed_paths());
+        // Every reference resolves.
+        let text = OPENAPI;
+        for reference in text.split("\"$ref\": \"#/").skip(1) {
+            let pointer = format!("/{}", reference.split('"').next().unwrap_or_default());
+            assert!(document.pointer(&pointer).is_some(), "dangling {pointer}");
+        }
+    }
+
+    #[test]
+    fn paging_refuses_what_it_did_not_give_out() {
+        assert_eq!(Paging::of(None, None).window().unwrap(), (0, DEFAULT_LIMIT));
+        assert_eq!(Paging::of(Some(10), Some("20")).window().unwrap(), (20, 10));
+        assert!(Paging::of(Some(0), None).window().is_err());
+        assert!(Paging::of(Some(501), None).window().is_err());
+        assert!(Paging::of(None, Some("abc")).window().is_err());
+        let page = Page::cut(vec![json!(1), json!(2), json!(3)], 4, 2);
+        assert_eq!((page.items.len(), page.next.as_deref()), (2, Some("6")));
+        let last = Page::cut(vec![json!(1)], 4, 2);
+        assert_eq!(last.next, None);
+    }
+}
