@@ -161,6 +161,55 @@ fn a_risky_change_and_the_attack_right_after_alert_once_each_with_actor_and_corr
     .json();
     assert_eq!(attack["deliveries"][0]["status"], "delivered", "{attack:#}");
 
+    // Slack got the risky change with its diff; Alertmanager the attack, as API v2 alerts.
+    let slack = wait_for(&log, "the Slack message", || {
+        scenario.receiver.received_at("/slack").into_iter().next()
+    });
+    let text = slack["blocks"][0]["text"]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(text.contains("*Who:* alice from 203.0.113.7"), "{slack:#}");
+    assert!(
+        slack["blocks"][1]["text"]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("tls")),
+        "{slack:#}"
+    );
+    let am = wait_for(&log, "the Alertmanager alert", || {
+        scenario
+            .receiver
+            .received_at("/api/v2/alerts")
+            .into_iter()
+            .next()
+    });
+    assert_eq!(
+        am[0]["labels"]["alertname"], "TollgateAccessAlert",
+        "{am:#}"
+    );
+    assert_eq!(
+        am[0]["labels"]["route"],
+        "shop/storefront|shop.example.com|/"
+    );
+    assert_eq!(scenario.receiver.received_at("/slack").len(), 1);
+    assert_eq!(scenario.receiver.received_at("/api/v2/alerts").len(), 1);
+
+    // A receiver that cannot be reached: retried, then failed, and it shows.
+    let failed = wait_for(&log, "the broken sink to fail", || {
+        let alert = get(
+            &base,
+            &format!("/api/v1/alerts/{}", scenario.alert_risky_change_id),
+        )
+        .json();
+        let broken = alert["deliveries"]
+            .as_array()?
+            .iter()
+            .find(|d| d["sink"] == "broken")?
+            .clone();
+        (broken["status"] == "failed").then_some(broken)
+    });
+    assert_eq!(failed["attempts"], 2);
+    assert!(!failed["last_error"].as_str().unwrap_or_default().is_empty());
+
     // The intake counted exactly what it acknowledged.
     let status = get(&base, "/api/v1/status").json();
     assert_eq!(status["store"]["log_lines"], 120);
@@ -345,4 +394,117 @@ fn every_read_endpoint_answers_in_the_shape_its_openapi_document_gives() {
         .map_or(0, Vec::len);
     assert_eq!(seen.len(), all);
     assert!(seen.len() >= 3, "{seen:?}");
+}
+
+#[test]
+fn services_of_two_clusters_share_one_store_and_reads_can_require_a_token() {
+    let scenario = scenario();
+    let home = scenario.home.path();
+    // A second service, for another cluster, over manifests, on the same store; its reads need a
+    // token even from loopback.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let config = home.join("staging.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "history:\n  cluster: staging\nserve:\n  listen: 127.0.0.1:{port}\n  auth:\n    \
+             openReadsOnLoopback: false\n"
+        ),
+    )
+    .expect("config");
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let read_token = "staging-read-token-0123456789";
+    let mut staging = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .arg("--no-cluster")
+        .arg(&examples)
+        .env(
+            "TOLLGATE_STORE",
+            format!("sqlite://{}", home.join("tollgate.db").display()),
+        )
+        .env("TOLLGATE_READ_TOKEN", read_token)
+        .env_remove("TOLLGATE_INTAKE_TOKEN")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starting the second service");
+    let base = format!("http://127.0.0.1:{port}");
+    let auth = format!("Bearer {read_token}");
+    let read = |path: &str| http("GET", &base, path, &[("Authorization", &auth)], b"");
+    let log = || String::new();
+    wait_for(&log, "the staging scan", || {
+        let status = read("/api/v1/status");
+        (status.status == 200 && !status.json()["last_scan"].is_null()).then_some(())
+    });
+
+    // Reads need the token; the dashboard asks for it.
+    assert_eq!(get(&base, "/api/v1/status").status, 401);
+    assert_eq!(
+        http(
+            "GET",
+            &base,
+            "/api/v1/status",
+            &[("Authorization", "Bearer wrong-token-0123456789")],
+            b""
+        )
+        .status,
+        401
+    );
+    let page = http(
+        "GET",
+        &base,
+        "/api/v1/findings",
+        &[("Accept", "text/html")],
+        b"",
+    );
+    assert_eq!(page.status, 401);
+    assert!(page.body.contains("<form"), "{}", page.body);
+    assert_eq!(get(&base, "/healthz").status, 200, "health needs no token");
+    let login = http(
+        "POST",
+        &base,
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        format!("token={read_token}").as_bytes(),
+    );
+    assert_eq!(login.status, 303, "{}", login.body);
+
+    // The fleet: both clusters, each filterable.
+    let clusters = read("/api/v1/clusters").json();
+    assert_eq!(clusters["items"], json!(["prod-eu", "staging"]));
+    let prod = read("/api/v1/inventory?cluster=prod-eu").json();
+    let keys: Vec<&str> = prod["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|r| r["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["shop/storefront|shop.example.com|/"]);
+    let staging_routes = read("/api/v1/inventory?cluster=staging&limit=500").json();
+    let items = staging_routes["items"].as_array().expect("items");
+    assert!(items.len() > 5 && items.iter().all(|r| r["cluster"] == "staging"));
+    let findings = read("/api/v1/findings?cluster=staging&limit=500").json();
+    assert!(
+        findings["items"]
+            .as_array()
+            .is_some_and(|f| f.iter().all(|f| f["cluster"] == "staging"))
+    );
+    // History of the other cluster is there too (the fleet view), and filterable.
+    let history = read("/api/v1/history?cluster=prod-eu").json();
+    assert!(history["items"].as_array().is_some_and(|h| !h.is_empty()));
+    assert_eq!(
+        read("/api/v1/history?cluster=staging").json()["items"],
+        json!([])
+    );
+    // The intake of a service without an intake token refuses even loopback.
+    let answer = http("POST", &base, "/api/v1/logs", &[], b"x\n");
+    assert_eq!(answer.status, 401);
+    let _ = staging.kill();
+    let _ = staging.wait();
 }

@@ -129,18 +129,21 @@ pub fn post_intake(base: &str, path: &str, content_type: &str, body: &[u8]) -> R
     )
 }
 
-/// A local alert receiver: every JSON body POSTed to it, in arrival order.
+/// A local alert receiver: every JSON body POSTed to it, with its path, in arrival order.
 pub struct Receiver {
-    /// Its URL.
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// Its `/hook` URL.
     pub url: String,
-    received: Arc<Mutex<Vec<Value>>>,
+    received: Arc<Mutex<Vec<(String, Value)>>>,
 }
 
 impl Receiver {
     /// Starts one on a free loopback port.
     pub fn start() -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("receiver port");
-        let url = format!("http://{}/hook", listener.local_addr().expect("address"));
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let url = format!("{base}/hook");
         let received = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&received);
         std::thread::spawn(move || {
@@ -148,6 +151,13 @@ impl Receiver {
                 let mut reader = BufReader::new(stream);
                 let mut length = 0;
                 let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                let path = line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
+                line.clear();
                 while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
                     if line == "\r\n" {
                         break;
@@ -161,7 +171,7 @@ impl Receiver {
                 if reader.read_exact(&mut body).is_ok()
                     && let Ok(value) = serde_json::from_slice(&body)
                 {
-                    sink.lock().expect("lock").push(value);
+                    sink.lock().expect("lock").push((path, value));
                 }
                 let mut stream = reader.into_inner();
                 let _ = stream.write_all(
@@ -169,12 +179,27 @@ impl Receiver {
                 );
             }
         });
-        Receiver { url, received }
+        Receiver {
+            base,
+            url,
+            received,
+        }
     }
 
-    /// What it has received so far.
+    /// The bodies received at `/hook` so far.
     pub fn received(&self) -> Vec<Value> {
-        self.received.lock().expect("lock").clone()
+        self.received_at("/hook")
+    }
+
+    /// The bodies received at `path` so far.
+    pub fn received_at(&self, path: &str) -> Vec<Value> {
+        self.received
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 }
 
@@ -330,9 +355,14 @@ fn start_service(
         format!(
             "history:\n  cluster: prod-eu\n  configMaps: []\nserve:\n  listen: 127.0.0.1:{port}\n  \
              publicUrl: https://tollgate.example.com\n  limits:\n    logBodyBytes: 262144\n    \
-             auditBodyBytes: 262144\n  alerts:\n    attributionWaitSeconds: 45\n    sinks:\n      \
-             - type: webhook\n        name: hook\n        url: {}\n{extra}",
-            receiver.url
+             auditBodyBytes: 262144\n  alerts:\n    attributionWaitSeconds: 45\n    maxAttempts: 2\n    \
+             sinks:\n      - type: webhook\n        name: hook\n        url: {url}\n      \
+             - type: slack\n        url: {base}/slack\n        triggers: [risky-change]\n      \
+             - type: alertmanager\n        url: {base}\n        triggers: [access]\n      \
+             - type: webhook\n        name: broken\n        url: http://127.0.0.1:9/nowhere\n        \
+             triggers: [risky-change]\n{extra}",
+            url = receiver.url,
+            base = receiver.base,
         ),
     )
     .expect("config");
