@@ -508,3 +508,72 @@ fn services_of_two_clusters_share_one_store_and_reads_can_require_a_token() {
     let _ = staging.kill();
     let _ = staging.wait();
 }
+
+#[test]
+fn replicas_elect_one_writer_and_the_other_takes_over_when_it_stops() {
+    let server = fake_apiserver::FakeApiServer::builder()
+        .token("scenario-api-token")
+        .object(serve::service())
+        .object(serve::ingress(true))
+        .start();
+    let receiver = serve::Receiver::start();
+    let shared = tempfile::tempdir().expect("store folder");
+    let store = format!("sqlite://{}", shared.path().join("shared.db").display());
+    let lease = "  watch:\n    lease: tollgate/tollgate-leader\n    leaseSeconds: 3\n";
+    let (home_a, home_b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
+    let (mut a, base_a) = serve::start_service(&home_a, &server, &receiver, lease, Some(&store));
+    let (mut b, base_b) = serve::start_service(&home_b, &server, &receiver, lease, Some(&store));
+    let log = || String::new();
+    let leader_of = |base: &str| -> Option<bool> {
+        let status = get(base, "/api/v1/status");
+        (status.status == 200).then(|| status.json()["leader"] == true)
+    };
+    let a_leads = wait_for(&log, "one leader", || {
+        match (leader_of(&base_a)?, leader_of(&base_b)?) {
+            (true, false) => Some(true),
+            (false, true) => Some(false),
+            _ => None,
+        }
+    });
+    let (leader, follower, leader_child, follower_child) = if a_leads {
+        (base_a, base_b, &mut a, &mut b)
+    } else {
+        (base_b, base_a, &mut b, &mut a)
+    };
+    // Both serve reads; only the leader recorded, once.
+    wait_for(&log, "the Ingress recorded", || {
+        let page = get(&follower, "/api/v1/history?kind=Ingress").json();
+        (page["items"].as_array()?.len() == 1).then_some(())
+    });
+    assert!(
+        get(&leader, "/metrics")
+            .body
+            .contains("tollgate_leader{cluster=\"prod-eu\"} 1")
+    );
+    assert!(
+        get(&follower, "/metrics")
+            .body
+            .contains("tollgate_leader{cluster=\"prod-eu\"} 0")
+    );
+
+    // The leader stops: the other takes the Lease and records the next change.
+    let _ = leader_child.kill();
+    let _ = leader_child.wait();
+    wait_for(&log, "the follower to lead", || {
+        leader_of(&follower)?.then_some(())
+    });
+    server.update_with_manager(serve::ingress(false), "kubectl-edit");
+    wait_for(&log, "the update recorded by the new leader", || {
+        let page = get(&follower, "/api/v1/history?kind=Ingress").json();
+        (page["items"].as_array()?.len() == 2).then_some(())
+    });
+    let lease = server
+        .lease("tollgate", "tollgate-leader")
+        .expect("the Lease");
+    assert!(lease["spec"]["holderIdentity"].is_string());
+    let _ = follower_child.kill();
+    let _ = follower_child.wait();
+}

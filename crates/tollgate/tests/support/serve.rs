@@ -245,7 +245,8 @@ impl Scenario {
     }
 }
 
-fn service() -> Value {
+/// The Service `shop/storefront`.
+pub fn service() -> Value {
     json!({
         "apiVersion": "v1", "kind": "Service",
         "metadata": {"name": "storefront", "namespace": "shop"},
@@ -326,12 +327,14 @@ pub fn wait_for<T>(
     }
 }
 
-/// Starts the service on a free port with `extra_config` appended under `serve:`.
-fn start_service(
+/// Starts the service on a free port with `extra` appended under `serve:`, storing into
+/// `home/tollgate.db` unless `store` names another store.
+pub fn start_service(
     home: &TempDir,
     server: &FakeApiServer,
     receiver: &Receiver,
     extra: &str,
+    store: Option<&str>,
 ) -> (Child, String) {
     let kubeconfig = home.path().join("kubeconfig");
     std::fs::write(
@@ -367,7 +370,10 @@ fn start_service(
     )
     .expect("config");
     let log = std::fs::File::create(home.path().join("serve.log")).expect("log");
-    let store = format!("sqlite://{}", home.path().join("tollgate.db").display());
+    let store = store.map_or_else(
+        || format!("sqlite://{}", home.path().join("tollgate.db").display()),
+        str::to_owned,
+    );
     let child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
         .args(["serve"])
         .current_dir(home.path())
@@ -400,7 +406,7 @@ pub fn scenario() -> Scenario {
         .start();
     let receiver = Receiver::start();
     let home = tempfile::tempdir().expect("temporary folder");
-    let (child, base_url) = start_service(&home, &server, &receiver, "");
+    let (child, base_url) = start_service(&home, &server, &receiver, "", None);
     let log_path: PathBuf = home.path().join("serve.log");
     let log = move || std::fs::read_to_string(&log_path).unwrap_or_default();
 
