@@ -642,6 +642,24 @@ impl Config {
                 format!("`{listen}` is not an address and port (`0.0.0.0:8080`)"),
             ));
         }
+        if raw.serve.admission.on()
+            && (raw.serve.admission.cert_file.is_none() || raw.serve.admission.key_file.is_none())
+        {
+            errors.push(at(
+                "/serve/admission",
+                "the admission webhook needs `certFile` and `keyFile` (the API server calls it \
+                 over TLS only)"
+                    .to_owned(),
+            ));
+        }
+        if let Some(listen) = &raw.serve.admission.listen
+            && listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            errors.push(at(
+                "/serve/admission/listen",
+                format!("`{listen}` is not an address and port (`0.0.0.0:8443`)"),
+            ));
+        }
         for (i, sink) in raw.serve.alerts.sinks.iter().enumerate() {
             if sink.url.is_some() == sink.url_env.is_some() {
                 errors.push(at(

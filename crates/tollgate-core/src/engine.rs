@@ -303,7 +303,10 @@ fn place(inv: &Inventory, findings: &mut [Finding]) {
             .origin
             .clone()
             .expect("grouped by origin");
-        let source = &inv.sources[origin.source];
+        // Objects whose sources were not kept (the admission context) have no positions.
+        let Some(source) = inv.sources.get(origin.source) else {
+            continue;
+        };
         let pointers: Vec<String> = indices
             .iter()
             .map(|&i| {

@@ -1,6 +1,8 @@
 //! The heart of Tollgate: Kubernetes objects as loaded, the route inventory, the rule catalog, and
 //! the report renderers. No async, no network, no database: fast to compile and to test.
 
+pub mod admission;
+pub mod admission_policy;
 pub mod audit;
 pub mod baseline;
 pub mod cert;

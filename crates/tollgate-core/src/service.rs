@@ -35,6 +35,64 @@ pub struct ServeConfig {
     /// Alert triggers and delivery.
     #[serde(default)]
     pub alerts: AlertsConfig,
+    /// The validating admission webhook, on its own TLS listener.
+    #[serde(default)]
+    pub admission: AdmissionSection,
+}
+
+/// `serve.admission`: `POST /admission/validate` on its own TLS port.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AdmissionSection {
+    /// On only when `true` (it needs a certificate).
+    pub enabled: Option<bool>,
+    /// The TLS listener: `0.0.0.0:8443` when unset.
+    pub listen: Option<String>,
+    /// The PEM certificate chain (reloaded when the file changes: cert-manager renews it in place).
+    pub cert_file: Option<String>,
+    /// The PEM private key.
+    pub key_file: Option<String>,
+    /// Largest AdmissionReview body: 1 MiB when unset.
+    pub body_bytes: Option<usize>,
+    /// The answer is given within this many milliseconds whatever happens (below the webhook's
+    /// `timeoutSeconds`, 10 s by default in Kubernetes): 2000 when unset. A review not judged in
+    /// time is allowed, with a warning and an audit annotation (the `failurePolicy: Ignore`
+    /// behaviour, made explicit).
+    pub budget_millis: Option<u64>,
+    /// What each finding does: per rule, else by severity (`denyAt` high, `warnAt` low).
+    #[serde(default)]
+    pub actions: crate::admission::ActionPolicy,
+    /// The webhook's name in the ValidatingWebhookConfiguration: an audit event saying the API
+    /// server failed open on it raises an alert. `validate.tollgate.io` when unset.
+    pub webhook_name: Option<String>,
+}
+
+impl AdmissionSection {
+    /// Whether the webhook runs.
+    #[must_use]
+    pub fn on(&self) -> bool {
+        self.enabled.unwrap_or(false)
+    }
+
+    /// The body limit.
+    #[must_use]
+    pub fn body_limit(&self) -> usize {
+        self.body_bytes.unwrap_or(1 << 20)
+    }
+
+    /// The answer budget.
+    #[must_use]
+    pub fn budget(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.budget_millis.unwrap_or(2_000).max(50))
+    }
+
+    /// The webhook's name.
+    #[must_use]
+    pub fn webhook(&self) -> &str {
+        self.webhook_name
+            .as_deref()
+            .unwrap_or("validate.tollgate.io")
+    }
 }
 
 /// An on/off switch, on unless set.
@@ -268,16 +326,20 @@ pub enum Trigger {
     Access,
     /// A certificate expires soon.
     Certificate,
+    /// The API server let a request through without asking the admission webhook
+    /// (`failurePolicy: Ignore` and the webhook unreachable): the `failed-open` audit annotation.
+    AdmissionFailedOpen,
 }
 
 impl Trigger {
     /// Every trigger.
-    pub const ALL: [Trigger; 5] = [
+    pub const ALL: [Trigger; 6] = [
         Trigger::Finding,
         Trigger::RiskyChange,
         Trigger::DeniedChange,
         Trigger::Access,
         Trigger::Certificate,
+        Trigger::AdmissionFailedOpen,
     ];
 
     /// The config and API spelling.
@@ -289,6 +351,7 @@ impl Trigger {
             Trigger::DeniedChange => "denied-change",
             Trigger::Access => "access",
             Trigger::Certificate => "certificate",
+            Trigger::AdmissionFailedOpen => "admission-failed-open",
         }
     }
 

@@ -871,4 +871,8 @@ pub enum GenerateWhat {
         /// The shell
         shell: clap_complete::Shell,
     },
+    /// ValidatingAdmissionPolicies (CEL) for the single-object rules, from the config's
+    /// `serve.admission.actions`: enforcement without the webhook (Kubernetes 1.30+)
+    #[command(name = "admission-policy")]
+    AdmissionPolicy,
 }

@@ -1,4 +1,5 @@
-//! `tollgate generate`: rule docs, the man page and shell completions, all from the code.
+//! `tollgate generate`: rule docs, the man page, shell completions and the admission policies,
+//! all from the code.
 
 use std::process::ExitCode;
 
@@ -7,8 +8,15 @@ use clap::CommandFactory;
 
 use crate::cli::{Cli, GenerateArgs, GenerateWhat};
 
-pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &GenerateArgs, global: &crate::cli::GlobalArgs) -> anyhow::Result<ExitCode> {
     match &args.what {
+        GenerateWhat::AdmissionPolicy => {
+            let config = crate::input::config(global.config.as_deref())?;
+            crate::output::write(
+                global.output.as_deref(),
+                &tollgate_core::admission_policy::generate(&config),
+            )?;
+        }
         GenerateWhat::Docs { out } => {
             std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
             let pages = tollgate_core::docs::all_pages();

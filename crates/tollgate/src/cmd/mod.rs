@@ -25,7 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(args) => rules::run(args, &cli.global),
         Command::Certs(args) => certs::run(args, &cli.global),
         Command::Rbac(args) => rbac::run(args, &cli.global),
-        Command::Generate(args) => generate::run(args),
+        Command::Generate(args) => generate::run(args, &cli.global),
         Command::WhatIf(args) => what_if::run(args, &cli.global),
         Command::Logs(args) => logs::run(args, &cli.global),
         Command::Watch(args) => watch::run(args, &cli.global),

@@ -358,6 +358,7 @@ pub fn alertmanager_payload(alert: &StoredAlert, public_url: &str) -> Value {
         "denied-change" => "TollgateDeniedChange",
         "access" => "TollgateAccessAlert",
         "certificate" => "TollgateCertificateExpiring",
+        "admission-failed-open" => "TollgateAdmissionFailedOpen",
         _ => "TollgateAlert",
     };
     let mut labels = json!({

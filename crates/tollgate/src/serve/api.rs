@@ -148,7 +148,7 @@ pub async fn status_value(app: &App) -> Result<Value, ApiError> {
         "leader": app.is_leader(),
         "ready": app.ready.load(std::sync::atomic::Ordering::SeqCst),
         "last_scan": scanned.map(|s| json!({
-            "time": time(s.time_ms), "objects": s.objects, "findings": s.findings, "errors": s.errors,
+            "time": time(s.time_ms), "objects": s.objects.len(), "findings": s.findings, "errors": s.errors,
         })),
         "store": {
             "backend": match app.store.backend() {

@@ -98,6 +98,7 @@ pub async fn audit_events(
 /// After the answer: refused writes that would have broken a rule alert as denied changes; and
 /// when no watch records applied changes (no cluster access), risky applied writes alert here.
 async fn judge(app: &App, events: Vec<tollgate_core::audit::AuditEvent>) -> anyhow::Result<()> {
+    failed_open(app, &events).await?;
     let judged =
         crate::cmd::audit::judge_events(&app.store, &app.judge, &app.config, &events).await?;
     let watch_records = app.config.serve.watch.enabled.unwrap_or(true) && app.is_leader();
@@ -160,6 +161,60 @@ async fn judge(app: &App, events: Vec<tollgate_core::audit::AuditEvent>) -> anyh
             }),
         };
         app.alerts.raise(app, trigger, severity, alert).await?;
+    }
+    Ok(())
+}
+
+/// The API server records `failed-open.validating.webhook.admission.k8s.io/round_N_index_M:
+/// <webhook name>` on a request it let through because a webhook with `failurePolicy: Ignore`
+/// could not be called: for ours, the request was never judged, so it alerts.
+async fn failed_open(app: &App, events: &[tollgate_core::audit::AuditEvent]) -> anyhow::Result<()> {
+    let name = app.config.serve.admission.webhook();
+    for event in events {
+        let hit = event.annotations.iter().any(|(key, value)| {
+            key.starts_with("failed-open.validating.webhook.admission.k8s.io/") && value == name
+        });
+        if !hit {
+            continue;
+        }
+        let object = event.object_ref.as_ref();
+        let field = |f: fn(&tollgate_core::audit::ObjectRef) -> &Option<String>| {
+            object.and_then(|o| f(o).clone()).unwrap_or_default()
+        };
+        let (resource, namespace, object_name) = (
+            field(|o| &o.resource),
+            field(|o| &o.namespace),
+            field(|o| &o.name),
+        );
+        let user = event.effective_user().username.clone();
+        let place = if namespace.is_empty() {
+            format!("{resource} {object_name}")
+        } else {
+            format!("{resource} {namespace}/{object_name}")
+        };
+        let alert = NewAlert {
+            cluster: app.cluster.clone(),
+            dedup_key: format!("admission-failed-open|{}", event.audit_id),
+            trigger: Trigger::AdmissionFailedOpen.as_str().to_owned(),
+            severity: "high".to_owned(),
+            title: format!(
+                "{} {place} was admitted without Tollgate's review (webhook unreachable)",
+                event.verb
+            ),
+            route: String::new(),
+            namespace,
+            name: object_name,
+            change_seq: None,
+            body: json!({
+                "what": format!("the API server could not call the admission webhook `{name}` and, its failurePolicy being Ignore, let the {} through unjudged", event.verb),
+                "who": {"summary": user, "user": user, "source_ips": event.source_ips},
+                "where": {"summary": place},
+                "audit_id": event.audit_id,
+            }),
+        };
+        app.alerts
+            .raise(app, Trigger::AdmissionFailedOpen, Severity::High, alert)
+            .await?;
     }
     Ok(())
 }

@@ -37,6 +37,8 @@ pub struct Metrics {
     scan_last_success: Family<Labels<1>, Gauge>,
     leader: Family<Labels<1>, Gauge>,
     refused: Family<Labels<1>, Counter>,
+    admission: Family<Labels<2>, Counter>,
+    admission_seconds: Histogram,
 }
 
 fn scan_histogram() -> Histogram {
@@ -131,7 +133,21 @@ impl Metrics {
             "Requests refused for want of a valid token, by endpoint group",
             refused.clone(),
         );
+        let admission = Family::default();
+        registry.register(
+            "admission_reviews",
+            "AdmissionReviews answered, by operation and verdict (allowed, warned, denied, timed-out, error)",
+            admission.clone(),
+        );
+        let admission_seconds = Histogram::new(exponential_buckets(0.000_5, 2.0, 14));
+        registry.register(
+            "admission_review_seconds",
+            "Time to answer an AdmissionReview",
+            admission_seconds.clone(),
+        );
         Metrics {
+            admission,
+            admission_seconds,
             registry,
             findings,
             certificate_expiry,
@@ -281,6 +297,17 @@ impl Metrics {
         self.leader
             .get_or_create(&[("cluster", cluster.to_owned())])
             .set(i64::from(leader));
+    }
+
+    /// Counts an answered AdmissionReview.
+    pub fn admission(&self, operation: &str, verdict: &str, took: std::time::Duration) {
+        self.admission
+            .get_or_create(&[
+                ("operation", operation.to_owned()),
+                ("verdict", verdict.to_owned()),
+            ])
+            .inc();
+        self.admission_seconds.observe(took.as_secs_f64());
     }
 
     /// Counts a refused request.

@@ -12,9 +12,10 @@
 //! Module map: [`auth`] (tokens), [`intake`] (the two POST endpoints), [`access`] (the detector
 //! thread behind the log intake), [`alerts`] (raising, correlation, delivery), [`scanner`] (the
 //! periodic scan), [`changes`] (what happens when the watch records a change), [`metrics`],
-//! [`api`] (REST), [`dashboard`] (HTML).
+//! [`api`] (REST), [`dashboard`] (HTML), [`admission`] (the validating webhook, own TLS port).
 
 pub mod access;
+pub mod admission;
 pub mod alerts;
 pub mod api;
 pub mod auth;
@@ -171,6 +172,9 @@ async fn serve(args: &ServeArgs, global: &GlobalArgs, config: Config) -> anyhow:
         tasks.spawn(scanner::run(Arc::clone(&app), source));
     } else {
         app.ready.store(true, Ordering::SeqCst);
+    }
+    if app.config.serve.admission.on() {
+        tasks.spawn(admission::run(Arc::clone(&app)));
     }
     let watch_on = app.config.serve.watch.enabled.unwrap_or(true);
     if let (Some(client), true) = (&client, watch_on) {

@@ -47,12 +47,14 @@ pub enum Source {
 pub struct Scanned {
     /// When it finished (ms).
     pub time_ms: i64,
-    /// Objects read.
-    pub objects: usize,
     /// Input errors.
     pub errors: Vec<String>,
     /// Open findings.
     pub findings: usize,
+    /// The objects read, for the admission webhook's cross-object rules.
+    pub objects: Arc<Vec<tollgate_core::object::Object>>,
+    /// What the read covered.
+    pub scope: tollgate_core::inventory::Scope,
 }
 
 /// What the blocking part of a scan computes.
@@ -63,7 +65,8 @@ struct Computed {
     certificate_gauges: Vec<(String, String, String, f64)>,
     expiring: Vec<Value>,
     table: RouteTable,
-    objects: usize,
+    objects: Vec<tollgate_core::object::Object>,
+    scope: tollgate_core::inventory::Scope,
     errors: Vec<String>,
 }
 
@@ -120,7 +123,7 @@ async fn scan_once(app: &Arc<App>, source: &Source) -> anyhow::Result<()> {
     };
     let config = app.config.clone();
     let horizon = app.config.serve.alerts.certificate_horizon_days();
-    let computed = tokio::task::spawn_blocking(move || compute(&loaded, &config, horizon)).await?;
+    let computed = tokio::task::spawn_blocking(move || compute(loaded, &config, horizon)).await?;
     let now_ms = jiff::Timestamp::now().as_millisecond();
     let elapsed = started.elapsed();
 
@@ -156,7 +159,7 @@ async fn scan_once(app: &Arc<App>, source: &Source) -> anyhow::Result<()> {
                 cluster: app.cluster.clone(),
                 time_ms: now_ms,
                 duration_ms: i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX),
-                objects: computed.objects as u64,
+                objects: computed.objects.len() as u64,
                 errors: computed.errors.len() as u64,
                 routes: computed.routes,
                 certificates: computed.certificates,
@@ -177,14 +180,15 @@ async fn scan_once(app: &Arc<App>, source: &Source) -> anyhow::Result<()> {
     }
     *app.scanned.write().await = Some(Arc::new(Scanned {
         time_ms: now_ms,
-        objects: computed.objects,
+        objects: Arc::new(computed.objects),
+        scope: computed.scope,
         errors: computed.errors,
         findings: computed.findings.len(),
     }));
     Ok(())
 }
 
-fn compute(loaded: &crate::input::Loaded, config: &Config, horizon_days: i64) -> Computed {
+fn compute(mut loaded: crate::input::Loaded, config: &Config, horizon_days: i64) -> Computed {
     let now = jiff::Timestamp::now();
     let inventory = &loaded.inventory;
     let outcome = engine::run(
@@ -261,6 +265,8 @@ fn compute(loaded: &crate::input::Loaded, config: &Config, horizon_days: i64) ->
     let certificates = serde_json::to_value(&rows).unwrap_or(Value::Null);
     let mut table = crate::cmd::logs::route_table(inventory);
     table.prepare();
+    let errors = loaded.errors.iter().map(ToString::to_string).collect();
+    let scope = loaded.inventory.scope.clone();
     Computed {
         findings,
         routes,
@@ -268,8 +274,9 @@ fn compute(loaded: &crate::input::Loaded, config: &Config, horizon_days: i64) ->
         certificate_gauges,
         expiring,
         table,
-        objects: inventory.objects.len(),
-        errors: loaded.errors.iter().map(ToString::to_string).collect(),
+        objects: std::mem::take(&mut loaded.inventory.objects),
+        scope,
+        errors,
     }
 }
 

@@ -1,0 +1,364 @@
+//! The admission webhook end to end: the real binary serving `POST /admission/validate` over TLS
+//! (a certificate made for the test), judging real AdmissionReview v1 requests among the objects
+//! of `fixtures/admission/cluster.yaml`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+struct Webhook {
+    child: Child,
+    url: String,
+    home: tempfile::TempDir,
+    client: reqwest::Client,
+}
+
+impl Drop for Webhook {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A self-signed certificate for localhost: (cert PEM, key PEM).
+fn certificate(name: &str) -> (String, String) {
+    let mut params =
+        rcgen::CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .expect("params");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = params.self_signed(&key).expect("certificate");
+    (cert.pem(), key.serialize_pem())
+}
+
+fn client_trusting(cert_pem: &str) -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(cert_pem.as_bytes()).expect("PEM")])
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/admission")
+}
+
+async fn start(extra: &str) -> Webhook {
+    let home = tempfile::tempdir().expect("home");
+    let (cert, key) = certificate("tollgate-webhook-1");
+    std::fs::write(home.path().join("tls.crt"), &cert).expect("cert");
+    std::fs::write(home.path().join("tls.key"), &key).expect("key");
+    let (port, admission_port) = (free_port(), free_port());
+    std::fs::write(
+        home.path().join("tollgate.yaml"),
+        format!(
+            "serve:\n  listen: 127.0.0.1:{port}\n  admission:\n    enabled: true\n    \
+             listen: 127.0.0.1:{admission_port}\n    certFile: {}\n    keyFile: {}\n{extra}",
+            home.path().join("tls.crt").display(),
+            home.path().join("tls.key").display()
+        ),
+    )
+    .expect("config");
+    let log = std::fs::File::create(home.path().join("serve.log")).expect("log");
+    let child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["serve", "--no-cluster"])
+        .arg(fixtures().join("cluster.yaml"))
+        .current_dir(home.path())
+        .env(
+            "TOLLGATE_STORE",
+            format!("sqlite://{}", home.path().join("t.db").display()),
+        )
+        .env_remove("TOLLGATE_INTAKE_TOKEN")
+        .env_remove("TOLLGATE_READ_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("starting tollgate serve");
+    let webhook = Webhook {
+        child,
+        url: format!("https://localhost:{admission_port}/admission/validate"),
+        home,
+        client: client_trusting(&cert),
+    };
+    // Ready once the first scan has loaded the cluster and the TLS port answers.
+    let started = Instant::now();
+    loop {
+        let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        let tls = webhook
+            .client
+            .get(format!("https://localhost:{admission_port}/healthz"))
+            .send()
+            .await
+            .is_ok();
+        if ready && tls {
+            return webhook;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "the webhook did not start: {}",
+            std::fs::read_to_string(webhook.home.path().join("serve.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn ingress(namespace: &str, name: &str, host: &str, annotations: Value) -> Value {
+    json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": name, "namespace": namespace, "annotations": annotations,
+                     "uid": "6b1d8a52-7c1e-4a8e-9f5e-0d2b1f3c4a5d", "generation": 1,
+                     "creationTimestamp": "2026-11-22T09:00:00Z"},
+        "spec": {"ingressClassName": "nginx",
+                 "tls": [{"hosts": [host], "secretName": "web-tls"}],
+                 "rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                    "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]}
+    })
+}
+
+/// A real AdmissionReview v1 request, as the API server sends it.
+fn review(operation: &str, object: Option<Value>, old: Option<Value>, dry_run: bool) -> Value {
+    let subject = object
+        .as_ref()
+        .or(old.as_ref())
+        .cloned()
+        .unwrap_or(Value::Null);
+    let options_kind = match operation {
+        "CREATE" => "CreateOptions",
+        "UPDATE" => "UpdateOptions",
+        _ => "DeleteOptions",
+    };
+    json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": format!("705ab4f5-6393-11e8-b7cc-42010a80{:04x}", operation.len() * 7 + usize::from(dry_run)),
+            "kind": {"group": "networking.k8s.io", "version": "v1", "kind": "Ingress"},
+            "resource": {"group": "networking.k8s.io", "version": "v1", "resource": "ingresses"},
+            "subResource": "",
+            "requestKind": {"group": "networking.k8s.io", "version": "v1", "kind": "Ingress"},
+            "requestResource": {"group": "networking.k8s.io", "version": "v1", "resource": "ingresses"},
+            "requestSubResource": "",
+            "name": subject["metadata"]["name"],
+            "namespace": subject["metadata"]["namespace"],
+            "operation": operation,
+            "userInfo": {"username": "alice", "uid": "014fbff9a07c", "groups": ["shop-devs", "system:authenticated"],
+                         "extra": {"authentication.kubernetes.io/credential-id": ["X509SHA256=7f1c"]}},
+            "object": object,
+            "oldObject": old,
+            "dryRun": dry_run,
+            "options": {"kind": options_kind, "apiVersion": "meta.k8s.io/v1", "fieldManager": "kubectl-client-side-apply"}
+        }
+    })
+}
+
+fn validator() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/schemas/admissionreview-v1-response.json"),
+    )
+    .expect("schema");
+    jsonschema::validator_for(&serde_json::from_str(&text).expect("schema JSON")).expect("schema")
+}
+
+async fn send(webhook: &Webhook, review: &Value) -> Value {
+    let response = webhook
+        .client
+        .post(&webhook.url)
+        .json(review)
+        .send()
+        .await
+        .expect("the webhook answers");
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.expect("JSON");
+    let errors: Vec<String> = validator()
+        .iter_errors(&answer)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "not an AdmissionReview v1 response: {errors:#?}\n{answer:#}"
+    );
+    assert_eq!(
+        answer["response"]["uid"], review["request"]["uid"],
+        "the uid is echoed"
+    );
+    answer["response"].clone()
+}
+
+#[tokio::test]
+async fn reviews_round_trip_and_the_rules_decide() {
+    let webhook = start("").await;
+
+    // A wildcard host is refused with the rule's message, its fix and the waiver.
+    let wildcard = ingress("shop", "promo", "*.example.com", json!({}));
+    let denied = send(
+        &webhook,
+        &review("CREATE", Some(wildcard.clone()), None, false),
+    )
+    .await;
+    assert_eq!(
+        denied["allowed"],
+        false,
+        "{denied:#}\n{}",
+        std::fs::read_to_string(webhook.home.path().join("serve.log")).unwrap_or_default()
+    );
+    assert_eq!(denied["status"]["code"], 403);
+    let message = denied["status"]["message"].as_str().expect("message");
+    assert!(
+        message
+            .contains("TG101 wildcard-host (high): host `*.example.com` matches every subdomain"),
+        "{message}"
+    );
+    assert!(message.contains("Fix: "), "{message}");
+    assert!(
+        message.contains("tollgate.io/ignore: \"wildcard-host\""),
+        "{message}"
+    );
+    assert!(
+        denied["auditAnnotations"]["denied"]
+            .as_str()
+            .is_some_and(|d| d.contains("wildcard-host"))
+    );
+
+    // Dry-run: the same verdict.
+    let dry = send(
+        &webhook,
+        &review("CREATE", Some(wildcard.clone()), None, true),
+    )
+    .await;
+    assert_eq!(dry["allowed"], false);
+    assert_eq!(dry["status"]["message"], denied["status"]["message"]);
+
+    // With a suppression, allowed with a warning that says it was waived and why.
+    let waived = ingress(
+        "shop",
+        "promo",
+        "*.example.com",
+        json!({"tollgate.io/ignore": "wildcard-host", "tollgate.io/ignore-reason": "tenant subdomains"}),
+    );
+    let allowed = send(&webhook, &review("CREATE", Some(waived), None, false)).await;
+    assert_eq!(allowed["allowed"], true, "{allowed:#}");
+    let warnings = allowed["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .is_some_and(|w| w.contains("wildcard-host waived by annotation")
+                && w.contains("tenant subdomains"))),
+        "{warnings:#?}"
+    );
+
+    // An update of the shop's Ingress to its own host: no conflict with itself.
+    let own = ingress("shop", "web", "shop.example.com", json!({}));
+    let update = send(
+        &webhook,
+        &review("UPDATE", Some(own.clone()), Some(own.clone()), false),
+    )
+    .await;
+    assert_eq!(update["allowed"], true, "{update:#}");
+    let annotations = update["auditAnnotations"].to_string();
+    assert!(
+        !annotations.contains("host-claimed-across-namespaces")
+            && !annotations.contains("duplicate-host-path"),
+        "{update:#}"
+    );
+
+    // Another namespace claiming the shop's host: refused.
+    let takeover = ingress("blog", "web", "shop.example.com", json!({}));
+    let refused = send(&webhook, &review("CREATE", Some(takeover), None, false)).await;
+    assert_eq!(refused["allowed"], false);
+    assert!(
+        refused["status"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("host-claimed-across-namespaces")),
+        "{refused:#}"
+    );
+
+    // Deletions are always allowed.
+    let delete = send(&webhook, &review("DELETE", None, Some(wildcard), false)).await;
+    assert_eq!(delete, json!({"uid": delete["uid"], "allowed": true}));
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_bodies_are_refused_and_the_webhook_stays_up() {
+    let webhook = start("").await;
+    let big = vec![b' '; 5 << 20];
+    let answer = webhook
+        .client
+        .post(&webhook.url)
+        .header("Content-Type", "application/json")
+        .body(big)
+        .send()
+        .await;
+    // Refused (413) or the connection closed before the whole body was read: never a crash.
+    if let Ok(response) = answer {
+        assert_eq!(response.status(), 413);
+    }
+    for body in [&b"{not json"[..], br#"{"apiVersion":"admission.k8s.io/v1beta1","kind":"AdmissionReview","request":{"uid":"x"}}"#, br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#] {
+        let response = webhook.client.post(&webhook.url).body(body.to_vec()).send().await.expect("answer");
+        assert_eq!(response.status(), 400);
+    }
+    // A deeply nested object is refused by the parser's recursion limit, not the stack.
+    let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let response = webhook
+        .client
+        .post(&webhook.url)
+        .body(nested)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status(), 400);
+    let ok = send(
+        &webhook,
+        &review(
+            "CREATE",
+            Some(ingress("shop", "web", "shop.example.com", json!({}))),
+            None,
+            false,
+        ),
+    )
+    .await;
+    assert_eq!(ok["allowed"], true);
+}
+
+#[tokio::test]
+async fn a_renewed_certificate_is_served_without_a_restart() {
+    let webhook = start("").await;
+    let (cert, key) = certificate("tollgate-webhook-2");
+    // Written key first then certificate, as a renewal might: a half-renewed pair is not loaded.
+    std::fs::write(webhook.home.path().join("tls.key"), &key).expect("key");
+    std::fs::write(webhook.home.path().join("tls.crt"), &cert).expect("cert");
+    let renewed = client_trusting(&cert);
+    let started = Instant::now();
+    loop {
+        if renewed
+            .get(webhook.url.replace("/admission/validate", "/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the renewed certificate was never served"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
