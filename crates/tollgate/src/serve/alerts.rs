@@ -407,7 +407,7 @@ pub async fn correlated_change(
     around_ms: i64,
 ) -> anyhow::Result<Option<(i64, Value)>> {
     let window_ms = i64::try_from(app.config.serve.alerts.correlation()).unwrap_or(30) * 60_000;
-    let mut records = app
+    let records = app
         .store
         .history(&HistoryFilter {
             cluster: Some(app.cluster.clone()),
@@ -418,8 +418,11 @@ pub async fn correlated_change(
             ..HistoryFilter::default()
         })
         .await?;
-    records.retain(|r| r.change.outcome == tollgate_store::Outcome::Applied);
-    let Some(mut record) = records.pop() else {
+    // The store answers newest first: the first applied record is the latest change.
+    let Some(mut record) = records
+        .into_iter()
+        .find(|r| r.change.outcome == tollgate_store::Outcome::Applied)
+    else {
         return Ok(None);
     };
     app.judge.resolve(&app.store, &mut record).await?;
