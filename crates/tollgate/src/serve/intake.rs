@@ -257,10 +257,7 @@ fn decode(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Bytes, (Stat
             format!("the body expands past {bound} bytes"),
         )),
         Ok(_) => Ok(Bytes::from(out)),
-        Err(e) => Err((
-            StatusCode::BAD_REQUEST,
-            format!("bad gzip body: {e}"),
-        )),
+        Err(e) => Err((StatusCode::BAD_REQUEST, format!("bad gzip body: {e}"))),
     }
 }
 
@@ -272,7 +269,9 @@ fn json_lines(body: &[u8]) -> Result<Vec<u8>, String> {
     // The record's own text is kept when it is the line: re-serializing would reorder its keys.
     let mut push = |raw: &[u8]| {
         match serde_json::from_slice::<Value>(raw) {
-            Ok(Value::String(line)) => out.extend_from_slice(line.trim_end_matches('\n').as_bytes()),
+            Ok(Value::String(line)) => {
+                out.extend_from_slice(line.trim_end_matches('\n').as_bytes())
+            }
             Ok(Value::Object(map)) => match map.get("log").or_else(|| map.get("message")) {
                 Some(Value::String(line)) => {
                     out.extend_from_slice(line.trim_end_matches('\n').as_bytes());
