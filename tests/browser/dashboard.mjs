@@ -264,6 +264,16 @@ async function run() {
   await headingIs('Not found', '/history/999999999');
   ok('not-found pages');
 
+  // Every page fits a phone's width: wide tables scroll inside their frame, not the page.
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const path of ['/routes', routeHref, '/findings', '/history', changeHref, '/alerts', bruteHref, riskyHref, '/certificates']) {
+    await open(path);
+    const wider = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(wider <= 0, `${path} at 390 px: the page does not scroll sideways (${wider} px too wide)`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  ok('every page fits 390 px');
+
   // The click path.
   await open('/alerts');
   await page.locator(`a[href="${bruteHref}"]`).first().click();

@@ -1504,6 +1504,9 @@ mod tests {
         ));
         assert!(html.contains("<span class=\"badge bad\">no TLS</span>"));
         assert!(html.contains("title=\"auth: basic\">\u{2713} auth</span>"));
+        assert!(
+            html.contains("<td>nginx<br><span class=\"muted small\">ingress-nginx</span></td>")
+        );
         assert!(html.contains("<option value=\"prod\" selected>prod</option>"));
         assert!(html.contains("<option value=\"staging\">staging</option>"));
         assert!(!html.contains("No scan has finished yet"));
