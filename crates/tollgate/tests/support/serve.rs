@@ -39,18 +39,8 @@ pub struct Scenario {
     pub change_id: i64,
     /// The route key of `shop.example.com/` served by `shop/storefront`.
     pub route_key: String,
-    server: Server,
-}
-
-impl Scenario {
-    /// What the service wrote to standard error so far, for failure messages.
-    pub fn server_log(&self) -> String {
-        self.server
-            .log
-            .lock()
-            .map(|l| l.clone())
-            .unwrap_or_default()
-    }
+    /// Keeps the service running and its files in place.
+    _server: Server,
 }
 
 struct Server {
@@ -63,6 +53,12 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A failing test is easier to read with what the service said.
+        if std::thread::panicking()
+            && let Ok(log) = self.log.lock()
+        {
+            eprintln!("--- tollgate serve ---\n{log}");
+        }
     }
 }
 
@@ -435,6 +431,6 @@ pub async fn scenario() -> Scenario {
         alert_risky_change_id,
         change_id,
         route_key,
-        server,
+        _server: server,
     }
 }
