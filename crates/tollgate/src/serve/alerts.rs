@@ -408,7 +408,7 @@ pub async fn correlated_change(
     around_ms: i64,
 ) -> anyhow::Result<Option<(i64, Value)>> {
     let window_ms = i64::try_from(app.config.serve.alerts.correlation()).unwrap_or(30) * 60_000;
-    let mut records = app
+    let records = app
         .store
         .history(&HistoryFilter {
             cluster: Some(app.cluster.clone()),
@@ -416,11 +416,16 @@ pub async fn correlated_change(
             namespace: Some(namespace.to_owned()),
             name: Some(name.to_owned()),
             since_ms: Some(around_ms - window_ms),
+            // A change made after the traffic did not cause it (a minute of slack for clocks).
+            until_ms: Some(around_ms + 60_000),
             ..HistoryFilter::default()
         })
         .await?;
-    records.retain(|r| r.change.outcome == tollgate_store::Outcome::Applied);
-    let Some(mut record) = records.pop() else {
+    // The store answers newest first: the first applied record is the latest change.
+    let Some(mut record) = records
+        .into_iter()
+        .find(|r| r.change.outcome == tollgate_store::Outcome::Applied)
+    else {
         return Ok(None);
     };
     app.judge.resolve(&app.store, &mut record).await?;
