@@ -157,7 +157,21 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect(&target.connect_url())
             .await?;
-        MIGRATOR.run(&pool).await?;
+        // Two processes opening a fresh SQLite file at once (replicas on one volume, or a
+        // service and a CLI) can both find the schema missing, and the slower one then fails on
+        // a table the faster just made; PostgreSQL serializes migrations with a lock, SQLite has
+        // none. Running again sees the other's migrations applied and skips them.
+        let mut attempt = 0;
+        loop {
+            match MIGRATOR.run(&pool).await {
+                Ok(()) => break,
+                Err(_) if backend == Backend::Sqlite && attempt < 5 => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100 * attempt)).await;
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
         Ok(Store { pool, backend })
     }
 

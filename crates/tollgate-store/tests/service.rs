@@ -293,3 +293,30 @@ async fn the_latest_scan_replaces_the_one_before() {
         db.finish(store).await;
     }
 }
+
+#[tokio::test]
+async fn processes_opening_a_fresh_sqlite_file_at_once_all_get_the_schema() {
+    for round in 0..5 {
+        let directory = tempfile::tempdir().expect("folder");
+        let url = format!("sqlite://{}", directory.path().join("fresh.db").display());
+        let opened = futures_join(&url).await;
+        for (i, result) in opened.into_iter().enumerate() {
+            let store = result.unwrap_or_else(|e| panic!("round {round}, store {i}: {e}"));
+            assert_eq!(store.clusters().await.unwrap(), Vec::<String>::new());
+        }
+    }
+}
+
+async fn futures_join(url: &str) -> Vec<tollgate_store::Result<tollgate_store::Store>> {
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.to_owned();
+            tokio::spawn(async move { tollgate_store::Store::connect(&url).await })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.expect("task"));
+    }
+    out
+}

@@ -526,7 +526,13 @@ fn replicas_elect_one_writer_and_the_other_takes_over_when_it_stops() {
     );
     let (mut a, base_a) = serve::start_service(&home_a, &server, &receiver, lease, Some(&store));
     let (mut b, base_b) = serve::start_service(&home_b, &server, &receiver, lease, Some(&store));
-    let log = || String::new();
+    let log = || {
+        format!(
+            "a: {}\nb: {}",
+            std::fs::read_to_string(home_a.path().join("serve.log")).unwrap_or_default(),
+            std::fs::read_to_string(home_b.path().join("serve.log")).unwrap_or_default()
+        )
+    };
     let leader_of = |base: &str| -> Option<bool> {
         let status = get(base, "/api/v1/status");
         (status.status == 200).then(|| status.json()["leader"] == true)
