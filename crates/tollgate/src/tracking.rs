@@ -421,6 +421,18 @@ pub async fn load_state(store: &Store, cluster: &str, state: &mut State) -> anyh
     Ok(())
 }
 
+/// The severity of the worst rule a change introduced (medium when none is known).
+pub fn worst_severity(
+    risk: &tollgate_store::Risk,
+    severities: &BTreeMap<&'static str, tollgate_core::rules::Severity>,
+) -> tollgate_core::rules::Severity {
+    risk.introduced
+        .iter()
+        .filter_map(|r| severities.get(r.as_str()).copied())
+        .max()
+        .unwrap_or(tollgate_core::rules::Severity::Medium)
+}
+
 /// Rule names and severities, for showing which rules a change touched.
 pub fn severities() -> BTreeMap<&'static str, tollgate_core::rules::Severity> {
     tollgate_core::rules::registry::all()

@@ -299,21 +299,19 @@ pub fn webhook_payload(alert: &StoredAlert, public_url: &str) -> Value {
     })
 }
 
+/// The one-line summary of the body's `who` or `where`.
+fn summary<'a>(body: &'a Value, part: &str, otherwise: &'a str) -> &'a str {
+    body.get(part)
+        .and_then(|w| w.get("summary"))
+        .and_then(Value::as_str)
+        .unwrap_or(otherwise)
+}
+
 /// The `slack` sink's body: an incoming-webhook message with the diff or the evidence.
 pub fn slack_payload(alert: &StoredAlert, public_url: &str) -> Value {
     let a = &alert.alert;
-    let who = a
-        .body
-        .get("who")
-        .and_then(|w| w.get("summary"))
-        .and_then(Value::as_str)
-        .unwrap_or("unknown");
-    let place = a
-        .body
-        .get("where")
-        .and_then(|w| w.get("summary"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let who = summary(&a.body, "who", "unknown");
+    let place = summary(&a.body, "where", "");
     let what = a.body.get("what").and_then(Value::as_str).unwrap_or("");
     let mut detail = String::new();
     if let Some(diff) = a.body.get("yaml_diff").and_then(Value::as_str) {
@@ -377,12 +375,7 @@ pub fn alertmanager_payload(alert: &StoredAlert, public_url: &str) -> Value {
             labels[key] = json!(value);
         }
     }
-    let who = a
-        .body
-        .get("who")
-        .and_then(|w| w.get("summary"))
-        .and_then(Value::as_str)
-        .unwrap_or("unknown");
+    let who = summary(&a.body, "who", "unknown");
     json!([{
         "labels": labels,
         "annotations": {

@@ -86,6 +86,17 @@ impl Page {
         Json(json!({"items": self.items, "next_cursor": self.next}))
     }
 
+    /// The page `paging` asks for out of a whole list.
+    fn of(all: Vec<Value>, paging: &Paging) -> Result<Page, ApiError> {
+        let (offset, limit) = paging.window()?;
+        let items = all
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit + 1).unwrap_or(usize::MAX))
+            .collect();
+        Ok(Page::cut(items, offset, limit))
+    }
+
     /// Cuts `items` (fetched with one more than `limit`) into a page at `offset`.
     fn cut(mut items: Vec<Value>, offset: u64, limit: u64) -> Page {
         let more = items.len() as u64 > limit;
@@ -220,14 +231,8 @@ async fn inventory(
     State(app): State<Arc<App>>,
     Query(query): Query<InventoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let (offset, limit) = Paging::of(query.limit, query.cursor.as_deref()).window()?;
-    let routes = routes_of(&app, &query).await?;
-    let items = routes
-        .into_iter()
-        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-        .take(usize::try_from(limit + 1).unwrap_or(usize::MAX))
-        .collect();
-    Ok(Page::cut(items, offset, limit).json())
+    let paging = Paging::of(query.limit, query.cursor.as_deref());
+    Ok(Page::of(routes_of(&app, &query).await?, &paging)?.json())
 }
 
 /// Finding filters (`status`: open, resolved or all).
@@ -503,14 +508,8 @@ async fn certificates_handler(
     State(app): State<Arc<App>>,
     Query(query): Query<CertificatesQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let (offset, limit) = Paging::of(query.limit, query.cursor.as_deref()).window()?;
-    let rows = certificates(&app, &query).await?;
-    let items = rows
-        .into_iter()
-        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-        .take(usize::try_from(limit + 1).unwrap_or(usize::MAX))
-        .collect();
-    Ok(Page::cut(items, offset, limit).json())
+    let paging = Paging::of(query.limit, query.cursor.as_deref());
+    Ok(Page::of(certificates(&app, &query).await?, &paging)?.json())
 }
 
 /// Access summary filters.

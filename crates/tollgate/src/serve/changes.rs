@@ -12,7 +12,6 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tollgate_core::config::identity_matches;
-use tollgate_core::rules::Severity;
 use tollgate_core::service::Trigger;
 use tollgate_store::{Action, Attribution, HistoryRecord, NewAlert, Outcome};
 
@@ -103,13 +102,7 @@ async fn alert_when_attributed(app: &App, mut record: HistoryRecord) -> anyhow::
     }
     let change = &record.change;
     let severities = crate::tracking::severities();
-    let severity = change
-        .risk
-        .introduced
-        .iter()
-        .filter_map(|r| severities.get(r.as_str()).copied())
-        .max()
-        .unwrap_or(Severity::Medium);
+    let severity = crate::tracking::worst_severity(&change.risk, &severities);
     let resource = &change.resource;
     let place = if resource.namespace.is_empty() {
         format!("{} {}", resource.kind, resource.name)

@@ -766,12 +766,12 @@ async fn findings(State(app): State<Arc<App>>, Query(query): Query<FindingsFilte
                 .collect(),
             rule: query.rule.trim().to_owned(),
             namespace: query.namespace.trim().to_owned(),
-            pages: PageLinks {
-                previous: given(&query.cursor).map(|_| with_cursor("")),
-                previous_label: "First page",
-                next: page.next.as_deref().map(with_cursor),
-                next_label: "Next page",
-            },
+            pages: PageLinks::new(
+                given(&query.cursor).as_deref(),
+                page.next.as_deref(),
+                with_cursor,
+                ("First page", "Next page"),
+            ),
             layout: layout.clone(),
         })
     }
@@ -818,12 +818,12 @@ async fn history(State(app): State<Arc<App>>, Query(query): Query<HistoryFilter>
             name: query.name.trim().to_owned(),
             actor: query.actor.trim().to_owned(),
             risky,
-            pages: PageLinks {
-                previous: given(&query.cursor).map(|_| with_cursor("")),
-                previous_label: "Newest",
-                next: page.next.as_deref().map(with_cursor),
-                next_label: "Older",
-            },
+            pages: PageLinks::new(
+                given(&query.cursor).as_deref(),
+                page.next.as_deref(),
+                with_cursor,
+                ("Newest", "Older"),
+            ),
             layout: layout.clone(),
         })
     }
@@ -876,12 +876,12 @@ async fn alerts(State(app): State<Arc<App>>, Query(query): Query<AlertsFilter>) 
         Ok(AlertsPage {
             alerts: page.items.iter().map(AlertRow::from_json).collect(),
             triggers: views::choices(&views::TRIGGERS, "any", query.trigger.trim()),
-            pages: PageLinks {
-                previous: given(&query.cursor).map(|_| with_cursor("")),
-                previous_label: "Newest",
-                next: page.next.as_deref().map(with_cursor),
-                next_label: "Older",
-            },
+            pages: PageLinks::new(
+                given(&query.cursor).as_deref(),
+                page.next.as_deref(),
+                with_cursor,
+                ("Newest", "Older"),
+            ),
             layout: layout.clone(),
         })
     }

@@ -113,13 +113,7 @@ async fn judge(app: &App, events: Vec<tollgate_core::audit::AuditEvent>) -> anyh
         } else {
             Trigger::RiskyChange
         };
-        let severity = change
-            .risk
-            .introduced
-            .iter()
-            .filter_map(|r| severities.get(r.as_str()).copied())
-            .max()
-            .unwrap_or(Severity::Medium);
+        let severity = crate::tracking::worst_severity(&change.risk, &severities);
         let place = if change.namespace.is_empty() {
             format!("{} {}", change.kind, change.name)
         } else {

@@ -1041,6 +1041,25 @@ pub struct PageLinks {
     pub next_label: &'static str,
 }
 
+impl PageLinks {
+    /// Links back to the first page (when not on it) and on to the next (when there is one):
+    /// `cursor` is this page's, `next` the API's `next_cursor`, `link` makes a URL for a cursor
+    /// (`""` for the first page).
+    pub fn new(
+        cursor: Option<&str>,
+        next: Option<&str>,
+        link: impl Fn(&str) -> String,
+        labels: (&'static str, &'static str),
+    ) -> PageLinks {
+        PageLinks {
+            previous: cursor.map(|_| link("")),
+            previous_label: labels.0,
+            next: next.map(&link),
+            next_label: labels.1,
+        }
+    }
+}
+
 /// A choice in a filter select.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Choice {
