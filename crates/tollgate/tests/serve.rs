@@ -502,6 +502,24 @@ fn services_of_two_clusters_share_one_store_and_reads_can_require_a_token() {
         read("/api/v1/history?cluster=staging").json()["items"],
         json!([])
     );
+    // The expired certificate of the examples alerts, once, as critical.
+    let certificates = wait_for(&log, "the certificate alert", || {
+        let page = read("/api/v1/alerts?cluster=staging&trigger=certificate").json();
+        let items = page["items"].as_array()?.clone();
+        (!items.is_empty()).then_some(items)
+    });
+    let expired = certificates
+        .iter()
+        .find(|a| a["name"] == "wildcard-shop-tls")
+        .unwrap_or_else(|| panic!("{certificates:#?}"));
+    assert_eq!(expired["severity"], "critical");
+    assert!(
+        expired["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("expired")),
+        "{expired:#}"
+    );
+
     // The intake of a service without an intake token refuses even loopback.
     let answer = http("POST", &base, "/api/v1/logs", &[], b"x\n");
     assert_eq!(answer.status, 401);
