@@ -38,6 +38,24 @@ pub struct ServeConfig {
     /// The validating admission webhook, on its own TLS listener.
     #[serde(default)]
     pub admission: AdmissionSection,
+    /// The audit and log intake also on a TLS listener that requires a client certificate
+    /// (mTLS: the API server's `--audit-webhook-config-file` can present one); no token there.
+    pub intake_tls: Option<IntakeTls>,
+}
+
+/// `serve.intakeTls`: the intake over mutual TLS.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IntakeTls {
+    /// The listener: `0.0.0.0:8444` when unset.
+    pub listen: Option<String>,
+    /// The server's PEM certificate chain.
+    pub cert_file: String,
+    /// The server's PEM private key.
+    pub key_file: String,
+    /// The CA (PEM) client certificates must chain to: a client without one is refused during
+    /// the handshake.
+    pub client_ca_file: String,
 }
 
 /// `serve.admission`: `POST /admission/validate` on its own TLS port.

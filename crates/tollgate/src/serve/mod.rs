@@ -23,6 +23,7 @@ pub mod changes;
 pub mod dashboard;
 pub mod intake;
 pub mod metrics;
+pub mod mtls;
 pub mod scanner;
 
 use std::net::SocketAddr;
@@ -173,6 +174,9 @@ async fn serve(args: &ServeArgs, global: &GlobalArgs, config: Config) -> anyhow:
     } else {
         app.ready.store(true, Ordering::SeqCst);
     }
+    if let Some(tls) = app.config.serve.intake_tls.clone() {
+        tasks.spawn(mtls::run(Arc::clone(&app), tls));
+    }
     if app.config.serve.admission.on() {
         tasks.spawn(admission::run(Arc::clone(&app)));
     }
@@ -226,11 +230,11 @@ async fn serve(args: &ServeArgs, global: &GlobalArgs, config: Config) -> anyhow:
     }
 }
 
-/// The routes: intake, reads, health, metrics and the dashboard, each with its limits.
-pub fn router(app: Arc<App>) -> Router {
+/// The two intake endpoints with their body limits (no authentication: the caller adds the
+/// token check, or serves them where the TLS handshake authenticated the client).
+pub fn intake_routes(app: &App) -> Router<Arc<App>> {
     let limits = app.config.serve.limits;
-    let timeout = Duration::from_secs(limits.timeout_seconds());
-    let intake = Router::new()
+    Router::new()
         .route(
             "/api/v1/audit/events",
             post(intake::audit_events)
@@ -240,10 +244,16 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/v1/logs",
             post(intake::logs).layer(axum::extract::DefaultBodyLimit::max(limits.log_body())),
         )
-        .route_layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&app),
-            auth::require_intake,
-        ));
+}
+
+/// The routes: intake, reads, health, metrics and the dashboard, each with its limits.
+pub fn router(app: Arc<App>) -> Router {
+    let limits = app.config.serve.limits;
+    let timeout = Duration::from_secs(limits.timeout_seconds());
+    let intake = intake_routes(&app).route_layer(axum::middleware::from_fn_with_state(
+        Arc::clone(&app),
+        auth::require_intake,
+    ));
     let reads = api::routes()
         .merge(dashboard::routes())
         .route("/metrics", get(metrics::handler))
