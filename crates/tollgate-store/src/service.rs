@@ -938,6 +938,45 @@ impl Store {
             .collect()
     }
 
+    /// Removes what the service keeps beyond `keep_days`: access minutes, alerts raised and
+    /// last seen before the cutoff, and findings resolved before it (open ones stay). The
+    /// per-route totals and the intake counters are kept: they are what was acknowledged.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the transaction fails (nothing is then removed).
+    pub async fn prune_service(&self, keep_days: u32, now_ms: i64) -> Result<ServicePruned> {
+        let cutoff = now_ms - i64::from(keep_days) * 86_400_000;
+        let mut tx = self.pool.begin().await?;
+        let access_minutes = sqlx::query("DELETE FROM access_minutes WHERE minute < $1")
+            .bind(cutoff.div_euclid(60_000))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query(
+            "DELETE FROM alert_deliveries WHERE alert_id IN (SELECT id FROM alerts WHERE \
+             last_seen_ms < $1)",
+        )
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?;
+        let alerts = sqlx::query("DELETE FROM alerts WHERE last_seen_ms < $1")
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let findings = sqlx::query("DELETE FROM findings WHERE resolved_ms < $1")
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(ServicePruned {
+            access_minutes,
+            alerts,
+            findings,
+        })
+    }
+
     /// Every cluster anything is stored for.
     ///
     /// # Errors
@@ -953,6 +992,17 @@ impl Store {
             .map(|row| row.try_get(0).map_err(Error::from))
             .collect()
     }
+}
+
+/// What [`Store::prune_service`] removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ServicePruned {
+    /// Per-route, per-minute access counts.
+    pub access_minutes: u64,
+    /// Alerts (with their deliveries).
+    pub alerts: u64,
+    /// Findings resolved before the cutoff.
+    pub findings: u64,
 }
 
 /// A stable id for an alert: the first 16 hex digits of SHA-256 over its cluster, key and time.

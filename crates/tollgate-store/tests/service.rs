@@ -320,3 +320,96 @@ async fn futures_join(url: &str) -> Vec<tollgate_store::Result<tollgate_store::S
     }
     out
 }
+
+#[tokio::test]
+async fn pruning_keeps_what_is_recent_open_or_acknowledged() {
+    for db in databases("pruning_keeps_what_is_recent_open_or_acknowledged").await {
+        let store = db.store().await;
+        let day = 86_400_000_i64;
+        let now = 100 * day;
+        store
+            .sync_findings(
+                "prod",
+                &[finding("tls-missing", "old", "high")],
+                now - 50 * day,
+            )
+            .await
+            .unwrap();
+        store
+            .sync_findings(
+                "prod",
+                &[finding("wildcard-host", "open", "high")],
+                now - 40 * day,
+            )
+            .await
+            .unwrap();
+        let sinks = vec!["hook".to_owned()];
+        store
+            .raise_alert(&alert("old"), now - 40 * day, 1_000, &sinks)
+            .await
+            .unwrap();
+        store
+            .raise_alert(&alert("new"), now - day, 1_000, &sinks)
+            .await
+            .unwrap();
+        let route = "shop/web|*|*";
+        for minute in [(now - 40 * day) / 60_000, (now - day) / 60_000] {
+            store
+                .add_access(&AccessBatch {
+                    cluster: "prod".into(),
+                    lines: 1,
+                    parsed: 1,
+                    minutes: vec![MinuteCount {
+                        route: route.into(),
+                        minute,
+                        requests: 1,
+                        errors_5xx: 0,
+                    }],
+                    ..AccessBatch::default()
+                })
+                .await
+                .unwrap();
+        }
+        let pruned = store.prune_service(30, now).await.unwrap();
+        assert_eq!(
+            (pruned.access_minutes, pruned.alerts, pruned.findings),
+            (1, 1, 1),
+            "{}",
+            db.label
+        );
+        let left = store
+            .findings(&FindingFilter {
+                limit: 10,
+                ..FindingFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            left.iter()
+                .map(|f| f.finding.name.as_str())
+                .collect::<Vec<_>>(),
+            ["open"]
+        );
+        assert_eq!(
+            store
+                .alerts(&AlertFilter {
+                    limit: 10,
+                    ..AlertFilter::default()
+                })
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            store.access_minutes("prod", route, 0).await.unwrap().len(),
+            1
+        );
+        assert_eq!(
+            store.access_intake(None).await.unwrap().lines,
+            2,
+            "acknowledged lines stay counted"
+        );
+        db.finish(store).await;
+    }
+}

@@ -498,7 +498,7 @@ async fn prune(
             key.as_deref(),
         )
         .await?;
-    let text = format!(
+    let mut text = format!(
         "Pruned {} record(s) and {} audit event(s); {} record(s) kept{}\n",
         report.records_pruned,
         report.audit_events_pruned,
@@ -509,6 +509,16 @@ async fn prune(
             .map(|c| format!("; checkpoint {} starts the chain at #{}", c.id, c.first_seq))
             .unwrap_or_default()
     );
+    // What `tollgate serve` keeps goes by the same days.
+    if let Some(days) = retention.keep_days {
+        let service = store
+            .prune_service(days, jiff::Timestamp::now().as_millisecond())
+            .await?;
+        text.push_str(&format!(
+            "Pruned {} access minute(s), {} alert(s) and {} resolved finding(s)\n",
+            service.access_minutes, service.alerts, service.findings
+        ));
+    }
     output::write(global.output.as_deref(), &text)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -177,6 +177,13 @@ async fn scan_once(app: &Arc<App>, source: &Source) -> anyhow::Result<()> {
         for certificate in &computed.expiring {
             alert_certificate(app, certificate).await?;
         }
+        // What the service keeps goes by the history's retention days.
+        if let Some(days) = app.config.history.retention.days {
+            let pruned = app.store.prune_service(days, now_ms).await?;
+            if pruned != tollgate_store::ServicePruned::default() {
+                tracing::info!("pruned {pruned:?}");
+            }
+        }
     }
     *app.scanned.write().await = Some(Arc::new(Scanned {
         time_ms: now_ms,
