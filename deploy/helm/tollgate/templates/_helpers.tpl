@@ -274,6 +274,9 @@ that would judge differently from the webhook.
 {{- fail "admission.certManager.selfSigned needs admission.certManager.enabled=true" -}}
 {{- end -}}
 {{- if $a.policy.enabled -}}
+{{- if semverCompare "<1.30.0-0" .Capabilities.KubeVersion.Version -}}
+{{- fail (printf "admission.policy.enabled needs Kubernetes 1.30 or later (admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy); this cluster is %s" .Capabilities.KubeVersion.Version) -}}
+{{- end -}}
 {{- $cel := splitList " " (include "tollgate.admission.celRules" .) -}}
 {{- $differs := list -}}
 {{- if ne (toString $a.actions.denyAt) "high" -}}
