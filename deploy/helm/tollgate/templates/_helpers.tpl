@@ -159,8 +159,151 @@ user's values win and lists replace).
 {{- if .Values.rbac.controllerConfigMaps -}}
 {{- $_ := set $history "configMaps" .Values.rbac.controllerConfigMaps -}}
 {{- end -}}
+{{- include "tollgate.admission.check" . -}}
+{{- if .Values.admission.enabled -}}
+{{- $a := .Values.admission -}}
+{{- $actions := dict "denyAt" $a.actions.denyAt "warnAt" $a.actions.warnAt -}}
+{{- $rules := deepCopy ($a.actions.rules | default dict) -}}
+{{- /* With TLS Secrets in scope a missing one is high, but cert-manager creates it after the Ingress. */ -}}
+{{- if and .Values.certificates.enabled (not (hasKey $rules "tls-secret-missing")) (not (hasKey $rules "TG204")) -}}
+{{- $_ := set $rules "tls-secret-missing" "warn" -}}
+{{- end -}}
+{{- with $rules -}}
+{{- $_ := set $actions "rules" . -}}
+{{- end -}}
+{{- $_ := set $serve "admission" (dict
+  "enabled" true
+  "listen" "0.0.0.0:8443"
+  "certFile" (printf "%s/tls.crt" (include "tollgate.admission.certDir" .))
+  "keyFile" (printf "%s/tls.key" (include "tollgate.admission.certDir" .))
+  "bodyBytes" (int $a.bodyBytes)
+  "budgetMillis" (int $a.budgetMillis)
+  "actions" $actions
+  "webhookName" $a.webhookName) -}}
+{{- end -}}
 {{- $defaults := dict "serve" $serve "history" $history -}}
 {{- toYaml (mustMergeOverwrite $defaults (deepCopy .Values.config)) -}}
+{{- end -}}
+
+{{/* Where the webhook's certificate and key are mounted (one projected volume with tollgate.yaml). */}}
+{{- define "tollgate.admission.certDir" -}}
+/etc/tollgate/admission-tls
+{{- end -}}
+
+{{/* The webhook's Service (a ClusterIP of its own; its DNS name is in the certificate). */}}
+{{- define "tollgate.admission.serviceName" -}}
+{{- printf "%s-admission" (include "tollgate.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The cert-manager Certificate of the webhook's serving certificate. */}}
+{{- define "tollgate.admission.certificateName" -}}
+{{- printf "%s-admission" (include "tollgate.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The Secret holding the webhook's certificate: cert-manager's, or the one named in values. */}}
+{{- define "tollgate.admission.secretName" -}}
+{{- if .Values.admission.certManager.enabled -}}
+{{- printf "%s-admission-tls" (include "tollgate.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- .Values.admission.tls.secretName -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The namespaces whose Ingresses are reviewed, the webhook's and the policies' alike: values'
+namespaceSelector, else all but kube-system, Tollgate's own and those labelled
+tollgate.io/admission: disabled.
+*/}}
+{{- define "tollgate.admission.namespaceSelector" -}}
+{{- if kindIs "invalid" .Values.admission.namespaceSelector -}}
+{{- $excluded := list "kube-system" -}}
+{{- if ne .Release.Namespace "kube-system" -}}
+{{- $excluded = append $excluded .Release.Namespace -}}
+{{- end -}}
+{{- toYaml (dict "matchExpressions" (list
+  (dict "key" "kubernetes.io/metadata.name" "operator" "NotIn" "values" $excluded)
+  (dict "key" "tollgate.io/admission" "operator" "NotIn" "values" (list "disabled")))) -}}
+{{- else -}}
+{{- toYaml .Values.admission.namespaceSelector -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The rules of files/admission-policy.yaml (crates/tollgate-core/src/admission_policy.rs CEL_RULES),
+by name and code: .ci/deploy-check fails when this list and the generated file disagree.
+*/}}
+{{- define "tollgate.admission.celRules" -}}
+wildcard-host TG101 empty-host TG102 default-backend-catch-all TG103 ingress-in-default-namespace TG109
+{{- end -}}
+
+{{/*
+Admission values the chart refuses: a webhook without a certificate or with two, a budget the API
+server's timeout cannot wait for, webhook settings in `config` (they belong under `admission:`, where
+the chart keeps the webhook configuration and the pods' tollgate.yaml in agreement), and policies
+that would judge differently from the webhook.
+*/}}
+{{- define "tollgate.admission.check" -}}
+{{- $a := .Values.admission -}}
+{{- $config := .Values.config | default dict -}}
+{{- if hasKey ($config.serve | default dict) "admission" -}}
+{{- fail "config.serve.admission is set by the chart from admission.* (enabled, listen, certFile, keyFile, webhookName, actions, budgetMillis, bodyBytes): configure the webhook there" -}}
+{{- end -}}
+{{- if $a.enabled -}}
+{{- $certManager := $a.certManager.enabled -}}
+{{- $provided := or $a.tls.secretName $a.tls.caBundle -}}
+{{- if and $certManager $provided -}}
+{{- fail "admission: admission.certManager.enabled and admission.tls are both set: choose one TLS source" -}}
+{{- end -}}
+{{- if not (or $certManager $provided) -}}
+{{- fail "admission.enabled needs a TLS source: admission.certManager.enabled=true (with admission.certManager.issuerRef.name or admission.certManager.selfSigned=true), or admission.tls.secretName with admission.tls.caBundle" -}}
+{{- end -}}
+{{- if and $provided (not (and $a.tls.secretName $a.tls.caBundle)) -}}
+{{- fail "admission.tls.secretName and admission.tls.caBundle go together: the API server needs the CA that signed the Secret's certificate" -}}
+{{- end -}}
+{{- if and $certManager (not $a.certManager.selfSigned) (not $a.certManager.issuerRef.name) -}}
+{{- fail "admission.certManager.enabled needs admission.certManager.issuerRef.name, or admission.certManager.selfSigned=true" -}}
+{{- end -}}
+{{- if and $certManager $a.certManager.selfSigned $a.certManager.issuerRef.name -}}
+{{- fail "admission.certManager.selfSigned and admission.certManager.issuerRef.name: choose one issuer" -}}
+{{- end -}}
+{{- if gt (add (int $a.budgetMillis) 500) (mul (int $a.timeoutSeconds) 1000) -}}
+{{- fail (printf "admission.budgetMillis (%d) must leave 500 ms of admission.timeoutSeconds (%d s): the API server would give up before Tollgate answers" (int $a.budgetMillis) (int $a.timeoutSeconds)) -}}
+{{- end -}}
+{{- end -}}
+{{- if and $a.certManager.selfSigned (not $a.certManager.enabled) -}}
+{{- fail "admission.certManager.selfSigned needs admission.certManager.enabled=true" -}}
+{{- end -}}
+{{- if $a.policy.enabled -}}
+{{- if semverCompare "<1.30.0-0" .Capabilities.KubeVersion.Version -}}
+{{- fail (printf "admission.policy.enabled needs Kubernetes 1.30 or later (admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy); this cluster is %s" .Capabilities.KubeVersion.Version) -}}
+{{- end -}}
+{{- $cel := splitList " " (include "tollgate.admission.celRules" .) -}}
+{{- $differs := list -}}
+{{- if ne (toString $a.actions.denyAt) "high" -}}
+{{- $differs = append $differs "admission.actions.denyAt" -}}
+{{- end -}}
+{{- if ne (toString $a.actions.warnAt) "low" -}}
+{{- $differs = append $differs "admission.actions.warnAt" -}}
+{{- end -}}
+{{- range $rule := keys ($a.actions.rules | default dict) | sortAlpha -}}
+{{- if has $rule $cel -}}
+{{- $differs = append $differs (printf "admission.actions.rules.%s" $rule) -}}
+{{- end -}}
+{{- end -}}
+{{- range $rule := keys ($config.severity | default dict) | sortAlpha -}}
+{{- if has $rule $cel -}}
+{{- $differs = append $differs (printf "config.severity.%s" $rule) -}}
+{{- end -}}
+{{- end -}}
+{{- range $key := list "select" "ignore" "strict" -}}
+{{- if get $config $key -}}
+{{- $differs = append $differs (printf "config.%s" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- with $differs -}}
+{{- fail (printf "admission.policy.enabled renders the policies generated for the default rule settings (files/admission-policy.yaml), and %s would make them judge differently from the webhook: leave admission.policy off and apply the output of `tollgate generate admission-policy --config tollgate.yaml` instead" (join ", " .)) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The scan interval the config sets, for the alert on scans that stopped succeeding. */}}
