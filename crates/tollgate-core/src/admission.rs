@@ -31,6 +31,15 @@ pub enum Action {
 }
 
 impl Action {
+    /// `Warn`, or `Audit` when `severity` is below the warn threshold.
+    fn min_severity_audit(self, severity: Severity, warn_at: Option<Severity>) -> Action {
+        if severity >= warn_at.unwrap_or(Severity::Low) {
+            self
+        } else {
+            Action::Audit
+        }
+    }
+
     /// The config spelling.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -56,12 +65,20 @@ pub struct ActionPolicy {
     pub rules: BTreeMap<String, Action>,
 }
 
+/// Rules about a state that is normal for a moment after a write (a new Service has no ready
+/// endpoints yet): they warn unless configured otherwise, so an apply of a Service and its
+/// Ingress together is not refused.
+pub const TRANSIENT: [&str; 1] = ["backend-no-endpoints"];
+
 impl ActionPolicy {
     /// The action for a finding of `rule` (name and code) at `severity`.
     #[must_use]
     pub fn action(&self, name: &str, code: &str, severity: Severity) -> Action {
         if let Some(action) = self.rules.get(name).or_else(|| self.rules.get(code)) {
             return *action;
+        }
+        if TRANSIENT.contains(&name) {
+            return Action::Warn.min_severity_audit(severity, self.warn_at);
         }
         if severity >= self.deny_at.unwrap_or(Severity::High) {
             Action::Deny

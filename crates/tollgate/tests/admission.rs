@@ -2,6 +2,9 @@
 //! (a certificate made for the test), judging real AdmissionReview v1 requests among the objects
 //! of `fixtures/admission/cluster.yaml`.
 
+#[path = "support/fake_apiserver.rs"]
+mod fake_apiserver;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -58,6 +61,12 @@ fn fixtures() -> PathBuf {
 }
 
 async fn start(extra: &str) -> Webhook {
+    start_on(extra, None).await
+}
+
+/// The webhook over the fixture cluster, read from files, or from `cluster` (the fake API
+/// server) when given.
+async fn start_on(extra: &str, cluster: Option<&fake_apiserver::FakeApiServer>) -> Webhook {
     let home = tempfile::tempdir().expect("home");
     let (cert, key) = certificate("tollgate-webhook-1");
     std::fs::write(home.path().join("tls.crt"), &cert).expect("cert");
@@ -74,9 +83,31 @@ async fn start(extra: &str) -> Webhook {
     )
     .expect("config");
     let log = std::fs::File::create(home.path().join("serve.log")).expect("log");
-    let child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .args(["serve", "--no-cluster"])
-        .arg(fixtures().join("cluster.yaml"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tollgate"));
+    command.arg("serve");
+    match cluster {
+        Some(server) => {
+            let kubeconfig = home.path().join("kubeconfig");
+            std::fs::write(
+                &kubeconfig,
+                format!(
+                    "apiVersion: v1\nkind: Config\nclusters:\n  - name: fake\n    cluster:\n      \
+                     server: {}\nusers:\n  - name: u\n    user:\n      token: t\ncontexts:\n  - \
+                     name: fake\n    context:\n      cluster: fake\n      user: u\n\
+                     current-context: fake\n",
+                    server.url()
+                ),
+            )
+            .expect("kubeconfig");
+            command.env("KUBECONFIG", kubeconfig);
+        }
+        None => {
+            command
+                .arg("--no-cluster")
+                .arg(fixtures().join("cluster.yaml"));
+        }
+    }
+    let child = command
         .current_dir(home.path())
         .env(
             "TOLLGATE_STORE",
@@ -361,4 +392,37 @@ async fn a_renewed_certificate_is_served_without_a_restart() {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+#[tokio::test]
+async fn a_service_created_after_the_last_scan_is_found_before_refusing() {
+    let server = fake_apiserver::FakeApiServer::builder()
+        .token("t")
+        .objects_from_dir(&fixtures())
+        .start();
+    let webhook = start_on("", Some(&server)).await;
+    // Created after the first scan: the webhook's view does not have it yet.
+    server.create(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "checkout", "namespace": "shop"},
+        "spec": {"selector": {"app": "checkout"}, "ports": [{"name": "http", "port": 80}]}
+    }));
+    // (The fake cluster has no TLS Secrets: that finding is waived here, it is not the point.)
+    let waive =
+        json!({"tollgate.io/ignore": "tls-secret-missing", "tollgate.io/ignore-reason": "test"});
+    let mut fresh = ingress("shop", "checkout", "checkout.example.com", waive.clone());
+    fresh["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] = json!("checkout");
+    let allowed = send(&webhook, &review("CREATE", Some(fresh), None, false)).await;
+    assert_eq!(allowed["allowed"], true, "{allowed:#}");
+
+    // A Service that exists nowhere is still refused.
+    let mut dangling = ingress("shop", "ghost", "ghost.example.com", waive);
+    dangling["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"] = json!("ghost");
+    let refused = send(&webhook, &review("CREATE", Some(dangling), None, false)).await;
+    assert_eq!(refused["allowed"], false, "{refused:#}");
+    assert!(
+        refused["status"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("backend-service-missing"))
+    );
 }

@@ -29,7 +29,7 @@ use axum_server::tls_rustls::RustlsConfig;
 use serde_json::{Map, Value, json};
 use tokio::sync::Semaphore;
 use tollgate_core::admission::{self, Action, Verdict};
-use tollgate_core::object::Object;
+use tollgate_core::object::{Kind, Object};
 
 use super::App;
 
@@ -81,6 +81,70 @@ pub async fn run(app: Arc<App>) -> anyhow::Result<()> {
         .serve(router.into_make_service())
         .await
         .context("the admission listener failed")
+}
+
+/// Rules about a backend the last scan may not have seen yet.
+const MISSING_BACKEND: [&str; 2] = ["backend-service-missing", "backend-port-missing"];
+
+/// Runs the catalog on the blocking pool, one of a bounded number at a time.
+async fn judge(
+    webhook: &Webhook,
+    context: &Arc<Vec<Object>>,
+    scope: &tollgate_core::inventory::Scope,
+    object: &Object,
+    place: &str,
+) -> Option<Verdict> {
+    let _permit = webhook.permits.acquire().await.ok()?;
+    let (context, scope, object) = (Arc::clone(context), scope.clone(), object.clone());
+    let config = webhook.app.config.clone();
+    tokio::task::spawn_blocking(move || {
+        admission::evaluate(
+            &context,
+            &scope,
+            &object,
+            &config,
+            &config.serve.admission.actions,
+            jiff::Timestamp::now(),
+        )
+    })
+    .await
+    .map_err(|e| tracing::error!("judging {place}: {e}"))
+    .ok()
+}
+
+/// The Services an Ingress names, as the API server has them now (those it has).
+async fn backends_now(client: &kube::Client, object: &Object) -> Vec<Object> {
+    let tollgate_core::object::Resource::Ingress(ingress) = &object.resource else {
+        return Vec::new();
+    };
+    let mut names = std::collections::BTreeSet::new();
+    if let Some(spec) = &ingress.spec {
+        if let Some(service) = spec
+            .default_backend
+            .as_ref()
+            .and_then(|b| b.service.as_ref())
+        {
+            names.insert(service.name.clone());
+        }
+        for rule in spec.rules.iter().flatten() {
+            for path in rule.http.iter().flat_map(|h| &h.paths) {
+                if let Some(service) = &path.backend.service {
+                    names.insert(service.name.clone());
+                }
+            }
+        }
+    }
+    let api = crate::cluster::api_for(client.clone(), Kind::Service, Some(object.ns()));
+    let mut found = Vec::new();
+    for name in names {
+        if let Ok(Some(service)) = api.get_opt(&name).await
+            && let Ok(value) = crate::cluster::typed_value(Kind::Service, &service)
+            && let Ok(Some(service)) = Object::from_value(value, None)
+        {
+            found.push(service);
+        }
+    }
+    found
 }
 
 /// Reloads the certificate when either file's modification time changes.
@@ -186,30 +250,35 @@ async fn validate(State(webhook): State<Arc<Webhook>>, body: Bytes) -> Response 
     let budget = section.budget();
     let deadline = tokio::time::Instant::from_std(started + budget);
     let scanned = app.scanned.read().await.clone();
-    let config = app.config.clone();
-    let place_for_log = place.clone();
+    let (context, scope) = match &scanned {
+        Some(scan) => (Arc::clone(&scan.objects), scan.scope.clone()),
+        None => (
+            Arc::new(Vec::new()),
+            tollgate_core::inventory::Scope::default(),
+        ),
+    };
     let judged = async {
-        let _permit = webhook.permits.acquire().await.ok()?;
-        tokio::task::spawn_blocking(move || {
-            let (objects, scope) = match &scanned {
-                Some(scan) => (Arc::clone(&scan.objects), scan.scope.clone()),
-                None => (
-                    Arc::new(Vec::new()),
-                    tollgate_core::inventory::Scope::default(),
-                ),
-            };
-            admission::evaluate(
-                &objects,
-                &scope,
-                &object,
-                &config,
-                &config.serve.admission.actions,
-                jiff::Timestamp::now(),
-            )
-        })
-        .await
-        .map_err(|e| tracing::error!("judging {place_for_log}: {e}"))
-        .ok()
+        let verdict = judge(&webhook, &context, &scope, &object, &place).await?;
+        // The last scan may predate a Service created a moment ago (`kubectl apply` of a Service
+        // and its Ingress together): a refusal for a missing backend is checked against the API
+        // server before it stands.
+        if !verdict
+            .violations
+            .iter()
+            .any(|v| MISSING_BACKEND.contains(&v.rule))
+        {
+            return Some(verdict);
+        }
+        let Some(client) = &app.client else {
+            return Some(verdict);
+        };
+        let fresh = backends_now(client, &object).await;
+        if fresh.is_empty() {
+            return Some(verdict);
+        }
+        let mut context: Vec<Object> = context.iter().cloned().collect();
+        context.extend(fresh);
+        judge(&webhook, &Arc::new(context), &scope, &object, &place).await
     };
     let Ok(Some(verdict)) = tokio::time::timeout_at(deadline, judged).await else {
         app.metrics

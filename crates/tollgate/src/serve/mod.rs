@@ -69,6 +69,8 @@ pub struct App {
     pub scanned: RwLock<Option<Arc<scanner::Scanned>>>,
     /// Attribution of changes to audit events.
     pub judge: Judge,
+    /// The cluster's API, when serving one (the admission webhook checks missing backends).
+    pub client: Option<kube::Client>,
     /// Woken when audit events arrive, so risky changes waiting for their actor are sent.
     pub audit_arrived: Notify,
     /// Woken when a watched change should refresh the inventory.
@@ -140,6 +142,7 @@ async fn serve(args: &ServeArgs, global: &GlobalArgs, config: Config) -> anyhow:
     let lease_name = config.serve.watch.lease.clone();
     let app = Arc::new(App {
         judge: Judge::new(cluster.clone(), &config),
+        client: client.clone(),
         store: store.clone(),
         cluster: cluster.clone(),
         public_url,

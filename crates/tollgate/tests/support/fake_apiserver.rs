@@ -268,6 +268,10 @@ impl Builder {
                 "/api/{version}/namespaces/{namespace}/{plural}",
                 get(list_core_namespaced),
             )
+            .route(
+                "/api/{version}/namespaces/{namespace}/{plural}/{name}",
+                get(get_core_namespaced),
+            )
             .route("/apis/{group}/{version}/{plural}", get(list_group))
             .route(
                 "/apis/{group}/{version}/namespaces/{namespace}/{plural}",
@@ -928,6 +932,48 @@ async fn list_core(
     Query(params): Params,
 ) -> Response {
     list(&shared, "", &version, None, &plural, &params)
+}
+
+/// One core object by name (a Service, a Secret), as `kubectl get` reads it.
+async fn get_core_namespaced(
+    State(shared): State<Arc<Shared>>,
+    UrlPath((_version, namespace, plural, name)): UrlPath<(String, String, String, String)>,
+) -> Response {
+    if shared.forbidden.contains(&plural) {
+        return status(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            &format!(
+                "{plural} \"{name}\" is forbidden: User \"{USER}\" cannot get resource \"{plural}\" in the namespace \"{namespace}\""
+            ),
+            json!({"name": name, "kind": plural}),
+        );
+    }
+    let found = shared
+        .cluster()
+        .store
+        .get(plural.as_str())
+        .and_then(|items| {
+            items
+                .iter()
+                .map(|item| &item.value)
+                .find(|v| {
+                    v.pointer("/metadata/namespace").and_then(Value::as_str)
+                        == Some(namespace.as_str())
+                        && v.pointer("/metadata/name").and_then(Value::as_str)
+                            == Some(name.as_str())
+                })
+                .cloned()
+        });
+    match found {
+        Some(object) => (StatusCode::OK, axum::Json(object)).into_response(),
+        None => status(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("{plural} \"{name}\" not found"),
+            json!({"name": name, "kind": plural}),
+        ),
+    }
 }
 
 async fn list_core_namespaced(
