@@ -952,6 +952,7 @@ mod tests {
         let (hub, _deliveries) = alerts::Hub::new(&config.serve.alerts);
         Arc::new(App {
             judge: crate::tracking::Judge::new("prod".to_owned(), &config),
+            client: None,
             store,
             cluster: "prod".to_owned(),
             public_url: "http://127.0.0.1:8080".to_owned(),
