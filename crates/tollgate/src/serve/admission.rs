@@ -177,14 +177,16 @@ async fn validate(State(webhook): State<Arc<Webhook>>, body: Bytes) -> Response 
     let app = &webhook.app;
     let section = &app.config.serve.admission;
     let Ok(review) = serde_json::from_slice::<Value>(&body) else {
-        app.metrics.admission("unknown", "error", started.elapsed());
+        app.metrics
+            .admission(&app.cluster, "unknown", "error", started.elapsed());
         return refuse(
             StatusCode::BAD_REQUEST,
             "the body is not an AdmissionReview (JSON)",
         );
     };
     if review["apiVersion"] != "admission.k8s.io/v1" || review["kind"] != "AdmissionReview" {
-        app.metrics.admission("unknown", "error", started.elapsed());
+        app.metrics
+            .admission(&app.cluster, "unknown", "error", started.elapsed());
         return refuse(
             StatusCode::BAD_REQUEST,
             "only admission.k8s.io/v1 AdmissionReview is served (set admissionReviewVersions: [v1])",
@@ -192,7 +194,8 @@ async fn validate(State(webhook): State<Arc<Webhook>>, body: Bytes) -> Response 
     }
     let request = &review["request"];
     let Some(uid) = request["uid"].as_str() else {
-        app.metrics.admission("unknown", "error", started.elapsed());
+        app.metrics
+            .admission(&app.cluster, "unknown", "error", started.elapsed());
         return refuse(
             StatusCode::BAD_REQUEST,
             "the AdmissionReview has no request.uid",
@@ -210,7 +213,7 @@ async fn validate(State(webhook): State<Arc<Webhook>>, body: Bytes) -> Response 
     // Deletions and connections are always allowed: refusing them would only keep a bad object.
     if operation != "CREATE" && operation != "UPDATE" {
         app.metrics
-            .admission(&operation, "allowed", started.elapsed());
+            .admission(&app.cluster, &operation, "allowed", started.elapsed());
         return answer(json!({"uid": uid, "allowed": true}));
     }
     let mut value = request["object"].clone();
@@ -227,12 +230,12 @@ async fn validate(State(webhook): State<Arc<Webhook>>, body: Bytes) -> Response 
         // A kind the catalog does not read: nothing to judge.
         Ok(None) => {
             app.metrics
-                .admission(&operation, "allowed", started.elapsed());
+                .admission(&app.cluster, &operation, "allowed", started.elapsed());
             return answer(json!({"uid": uid, "allowed": true}));
         }
         Err(e) => {
             app.metrics
-                .admission(&operation, "error", started.elapsed());
+                .admission(&app.cluster, &operation, "error", started.elapsed());
             return answer(json!({"uid": uid, "allowed": true,
                 "warnings": [cut(&format!("tollgate could not read the object: {e}"))]}));
         }
@@ -282,7 +285,7 @@ async fn validate(State(webhook): State<Arc<Webhook>>, body: Bytes) -> Response 
     };
     let Ok(Some(verdict)) = tokio::time::timeout_at(deadline, judged).await else {
         app.metrics
-            .admission(&operation, "timed-out", started.elapsed());
+            .admission(&app.cluster, &operation, "timed-out", started.elapsed());
         return answer(json!({
             "uid": uid,
             "allowed": true,
@@ -299,7 +302,7 @@ async fn validate(State(webhook): State<Arc<Webhook>>, body: Bytes) -> Response 
         "warned"
     };
     app.metrics
-        .admission(&operation, outcome, started.elapsed());
+        .admission(&app.cluster, &operation, outcome, started.elapsed());
     answer(response)
 }
 

@@ -37,7 +37,7 @@ pub struct Metrics {
     scan_last_success: Family<Labels<1>, Gauge>,
     leader: Family<Labels<1>, Gauge>,
     refused: Family<Labels<1>, Counter>,
-    admission: Family<Labels<2>, Counter>,
+    admission: Family<Labels<3>, Counter>,
     admission_seconds: Histogram,
 }
 
@@ -136,7 +136,7 @@ impl Metrics {
         let admission = Family::default();
         registry.register(
             "admission_reviews",
-            "AdmissionReviews answered, by operation and verdict (allowed, warned, denied, timed-out, error)",
+            "AdmissionReviews answered, by cluster, operation and verdict (allowed, warned, denied, timed-out, error)",
             admission.clone(),
         );
         let admission_seconds = Histogram::new(exponential_buckets(0.000_5, 2.0, 14));
@@ -300,9 +300,16 @@ impl Metrics {
     }
 
     /// Counts an answered AdmissionReview.
-    pub fn admission(&self, operation: &str, verdict: &str, took: std::time::Duration) {
+    pub fn admission(
+        &self,
+        cluster: &str,
+        operation: &str,
+        verdict: &str,
+        took: std::time::Duration,
+    ) {
         self.admission
             .get_or_create(&[
+                ("cluster", cluster.to_owned()),
                 ("operation", operation.to_owned()),
                 ("verdict", verdict.to_owned()),
             ])
