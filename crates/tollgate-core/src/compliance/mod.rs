@@ -515,7 +515,12 @@ fn rule_states(
             Some(why.to_owned())
         } else if let Some(skipped) = skipped {
             Some(format!("skipped: {}", skipped.reason))
-        } else if !meta.needs.is_empty() && !meta.needs.iter().any(|k| inv.scope.has(*k)) {
+        } else if findings == 0
+            && !meta.needs.is_empty()
+            && !meta.needs.iter().any(|k| inv.scope.has(*k))
+        {
+            // A rule that found something judged something, whatever the scope says; one that
+            // found nothing had nothing to judge.
             Some(format!(
                 "no {} objects in the input",
                 kinds_text(meta.needs)
