@@ -7,6 +7,7 @@ pub mod audit;
 pub mod baseline;
 pub mod cert;
 pub mod change;
+pub mod compliance;
 pub mod config;
 pub mod controller;
 pub mod docs;

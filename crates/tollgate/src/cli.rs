@@ -16,7 +16,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         tollgate scan --cluster --context prod    audit the live cluster\n  \
         tollgate map examples/ --format mermaid   draw the route graph\n  \
         tollgate rules wildcard-host              explain one rule\n  \
-        tollgate rbac review examples/            who can change what is exposed\n\n\
+        tollgate rbac review examples/            who can change what is exposed\n  \
+        tollgate report examples/ --framework pci-dss -o pci.html   a compliance document\n\n\
         Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error or nothing readable."
 )]
 pub struct Cli {
@@ -186,9 +187,86 @@ pub enum Command {
         is drift. Exit codes: 0 no drift, 1 drift found, 2 usage error or nothing readable.")]
     Drift(DriftArgs),
 
+    /// A compliance and review document: exposure, findings by control (pass, fail, not
+    /// assessed), certificates, RBAC, change history, access logs and suppressions
+    #[command(after_help = "Examples:\n  \
+        tollgate report examples/ --framework pci-dss -o pci.html\n  \
+        tollgate report --cluster --store sqlite://tollgate.db --framework soc2 --since 2026-10-01 -o soc2.html\n  \
+        tollgate report deploy/ --logs access.log.gz --framework iso27001 --format markdown\n  \
+        tollgate report --cluster --framework cis-kubernetes --format pdf -o cis.pdf\n  \
+        tollgate report examples/ --framework nsa-cisa --format json --at 2026-11-22T00:00:00Z\n\n\
+        Frameworks: cis-kubernetes (CIS Kubernetes Benchmark v1.10.0, section 5), nsa-cisa\n\
+        (NSA/CISA Kubernetes Hardening Guidance 1.2), pci-dss (PCI DSS 4.0.1, requirements 1, 4, 6,\n\
+        7, 8, 10), soc2 (TSC 2017 rev. 2022, CC6 and CC7), iso27001 (ISO/IEC 27001:2022 Annex A 8.x).\n\
+        Each control is pass, fail or not assessed, with the reason: the change history needs\n\
+        --store (or `history.store`), the access summary needs --logs; without them their controls\n\
+        say so. The report is reproducible: the same inputs and --at give the same bytes (without\n\
+        --at it speaks for the current time, and two runs differ only there). --format pdf prints\n\
+        the HTML with headless Chromium (/usr/bin/chromium). Put PATHs before --logs, which takes\n\
+        every value after it. Exit codes: 0 the document was written, 2 usage or input error.")]
+    Report(ReportArgs),
+
     /// Generate rule docs, the man page or shell completions
     #[command(hide = true)]
     Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// The control framework to map the evidence to
+    #[arg(long, value_name = "NAME", value_parser = parse_framework)]
+    pub framework: &'static tollgate_core::compliance::Framework,
+
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+
+    /// The history store to summarise [default: `history.store` in the config; without either,
+    /// the change history is not assessed]
+    #[arg(long, value_name = "URL", env = "TOLLGATE_STORE")]
+    pub store: Option<String>,
+
+    /// The cluster to select from the store [default: `history.cluster`, else every cluster]
+    #[arg(long, value_name = "NAME")]
+    pub cluster_name: Option<String>,
+
+    /// Access-log files (plain or .gz) for the access summary and alerts
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub logs: Vec<PathBuf>,
+
+    /// Start of the change-history period (RFC 3339, or a date) [default: the first record]
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub since: Option<jiff::Timestamp>,
+
+    /// The instant the report speaks for (RFC 3339): certificates and suppressions are judged
+    /// at it and the history period ends at it [default: now]
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<jiff::Timestamp>,
+}
+
+/// `--framework`: one of the mapped frameworks.
+fn parse_framework(name: &str) -> Result<&'static tollgate_core::compliance::Framework, String> {
+    tollgate_core::compliance::framework::find(name).ok_or_else(|| {
+        format!(
+            "unknown framework `{name}`; one of {}",
+            tollgate_core::compliance::framework::names().join(", ")
+        )
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML page with charts; prints cleanly to PDF
+    Html,
+    /// GitHub-flavoured Markdown with the same content
+    Markdown,
+    /// The report's model as one JSON object
+    Json,
+    /// PDF, printed from the HTML by headless Chromium
+    Pdf,
 }
 
 /// Where the history is kept.

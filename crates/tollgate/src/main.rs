@@ -4,6 +4,7 @@
 mod cli;
 mod cluster;
 mod cmd;
+mod evidence;
 mod input;
 mod lease;
 mod output;

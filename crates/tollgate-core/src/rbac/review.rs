@@ -496,7 +496,7 @@ fn build_row(
 }
 
 /// Groups that reach everyone first: they are the widest grants.
-fn class_rank(class: SubjectClass) -> u8 {
+pub(crate) fn class_rank(class: SubjectClass) -> u8 {
     match class {
         SubjectClass::Everyone => 0,
         SubjectClass::Group => 1,

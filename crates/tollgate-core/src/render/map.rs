@@ -143,7 +143,9 @@ pub fn json(inv: &Inventory) -> String {
     serde_json::to_string_pretty(&doc).expect("routes serialize") + "\n"
 }
 
-fn backend_text(r: &MapRoute) -> String {
+/// The backend as `service:port`, marked `(missing)` when the Service is not in the inventory.
+#[must_use]
+pub fn backend_text(r: &MapRoute) -> String {
     match &r.backend {
         Backend::Service { name, port } => {
             let port = port

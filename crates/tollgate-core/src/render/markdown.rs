@@ -158,7 +158,7 @@ fn message(m: &str) -> String {
 /// backslash, HTML and entities are neutralised, and line breaks become `<br>` so the row stays
 /// one line. Characters that only mean something at the start of a line (`#`, `-`, `1.`) are
 /// left alone, since a cell is never the start of a line.
-fn text(s: &str) -> String {
+pub(crate) fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -1,6 +1,7 @@
 //! Report renderers, one file per output format.
 
 pub mod certs;
+pub mod compliance;
 pub mod github;
 pub mod json;
 pub mod junit;

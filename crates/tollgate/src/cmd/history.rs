@@ -407,7 +407,7 @@ async fn show(
 }
 
 /// The checkpoint key from the environment variable the config names.
-fn checkpoint_key(config: &Config) -> anyhow::Result<Option<Vec<u8>>> {
+pub(crate) fn checkpoint_key(config: &Config) -> anyhow::Result<Option<Vec<u8>>> {
     let Some(var) = &config.history.checkpoint_key_env else {
         return Ok(None);
     };

@@ -180,7 +180,7 @@ pub(crate) fn detector_config(
 }
 
 /// One input, to its end, with a progress bar on a terminal.
-fn read_one(
+pub(crate) fn read_one(
     analyzer: &Analyzer<'_>,
     file: &Path,
     run: &mut Run,

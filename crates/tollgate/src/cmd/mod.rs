@@ -8,6 +8,7 @@ pub(crate) mod history;
 pub(crate) mod logs;
 mod map;
 mod rbac;
+mod report;
 mod rules;
 mod scan;
 pub(crate) mod watch;
@@ -34,5 +35,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => audit::run(args, &cli.global),
         Command::Baseline(args) => drift::save(args, &cli.global),
         Command::Drift(args) => drift::run(args, &cli.global),
+        Command::Report(args) => report::run(args, &cli.global),
     }
 }
