@@ -241,7 +241,16 @@ async function run() {
   check((await text('#history-table')).includes(options.user), `/history names ${options.user}`);
   await open('/certificates');
   await headingIs('Certificates', '/certificates');
-  ok('findings, history, certificates');
+  await open('/reports');
+  await headingIs('Reports', '/reports');
+  check((await text('main')).includes('pci-dss'), '/reports lists the scheduled PCI DSS report');
+  const reportHref = await page.locator('main table a').first().getAttribute('href');
+  check(Boolean(reportHref && reportHref.startsWith('/api/v1/reports/')), '/reports links the document');
+  if (reportHref) {
+    await open(reportHref);
+    check((await page.content()).includes('data-control="4.2.1"'), 'the report document shows PCI DSS 4.2.1');
+  }
+  ok('findings, history, certificates, reports');
 
   // Alerts.
   await open('/alerts');

@@ -660,6 +660,24 @@ impl Config {
                 format!("`{listen}` is not an address and port (`0.0.0.0:8443`)"),
             ));
         }
+        for (i, report) in raw.serve.reports.iter().enumerate() {
+            if crate::compliance::framework::find(&report.framework).is_none() {
+                errors.push(at(
+                    &format!("/serve/reports/{i}/framework"),
+                    format!(
+                        "unknown framework `{}` (one of {})",
+                        report.framework,
+                        crate::compliance::framework::names().join(", ")
+                    ),
+                ));
+            }
+            if !matches!(report.format(), "html" | "markdown" | "json") {
+                errors.push(at(
+                    &format!("/serve/reports/{i}/format"),
+                    "the format is `html`, `markdown` or `json`".to_owned(),
+                ));
+            }
+        }
         for (i, sink) in raw.serve.alerts.sinks.iter().enumerate() {
             if sink.url.is_some() == sink.url_env.is_some() {
                 errors.push(at(

@@ -38,9 +38,41 @@ pub struct ServeConfig {
     /// The validating admission webhook, on its own TLS listener.
     #[serde(default)]
     pub admission: AdmissionSection,
+    /// Compliance reports generated on a schedule, kept in the store and listed on the
+    /// dashboard.
+    #[serde(default)]
+    pub reports: Vec<ReportSchedule>,
     /// The audit and log intake also on a TLS listener that requires a client certificate
     /// (mTLS: the API server's `--audit-webhook-config-file` can present one); no token there.
     pub intake_tls: Option<IntakeTls>,
+}
+
+/// One scheduled report (`serve.reports[]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ReportSchedule {
+    /// The framework (`tollgate report --framework`).
+    pub framework: String,
+    /// `html` (default), `markdown` or `json`.
+    pub format: Option<String>,
+    /// Hours between reports: 24 when unset. Each covers the changes since the one before.
+    pub every_hours: Option<u64>,
+    /// Reports kept per framework and format: 30 when unset.
+    pub keep: Option<u32>,
+}
+
+impl ReportSchedule {
+    /// The format.
+    #[must_use]
+    pub fn format(&self) -> &str {
+        self.format.as_deref().unwrap_or("html")
+    }
+
+    /// The period, in hours.
+    #[must_use]
+    pub fn hours(&self) -> u64 {
+        self.every_hours.unwrap_or(24).max(1)
+    }
 }
 
 /// `serve.intakeTls`: the intake over mutual TLS.

@@ -34,8 +34,8 @@ pub use history::{
 pub use retention::{Checkpoint, PruneReport, Retention};
 pub use service::{
     AccessBatch, AlertFilter, Delivery, FindingFilter, FindingsSync, IntakeTotals, MinuteCount,
-    NewAlert, NewFinding, Raised, RouteCount, ScanRecord, ServicePruned, SourceCount, StoredAlert,
-    StoredFinding,
+    NewAlert, NewFinding, Raised, ReportRecord, RouteCount, ScanRecord, ServicePruned, SourceCount,
+    StoredAlert, StoredFinding,
 };
 
 /// What can go wrong in the store.

@@ -977,6 +977,99 @@ impl Store {
         })
     }
 
+    /// Stores a report and keeps only the newest `keep` of its cluster, framework and format.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the transaction fails.
+    pub async fn put_report(&self, report: &ReportRecord, keep: u32) -> Result<String> {
+        let id = alert_id(
+            &report.cluster,
+            &format!("report|{}|{}", report.framework, report.format),
+            report.time_ms,
+        );
+        let summary =
+            serde_json::to_string(&report.summary).map_err(|source| Error::Serialize {
+                what: "the report summary",
+                source,
+            })?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO reports (id, cluster, framework, format, time_ms, summary_json, body) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET summary_json = \
+             excluded.summary_json, body = excluded.body",
+        )
+        .bind(&id)
+        .bind(&report.cluster)
+        .bind(&report.framework)
+        .bind(&report.format)
+        .bind(report.time_ms)
+        .bind(&summary)
+        .bind(&report.body)
+        .execute(&mut *tx)
+        .await?;
+        let old = sqlx::query(
+            "SELECT id FROM reports WHERE cluster = $1 AND framework = $2 AND format = $3 \
+             ORDER BY time_ms DESC, id",
+        )
+        .bind(&report.cluster)
+        .bind(&report.framework)
+        .bind(&report.format)
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in old
+            .iter()
+            .skip(usize::try_from(keep.max(1)).unwrap_or(usize::MAX))
+        {
+            let stale: String = row.try_get(0)?;
+            sqlx::query("DELETE FROM reports WHERE id = $1")
+                .bind(&stale)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Stored reports, newest first, without their bodies.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the query fails; [`Error::CorruptRow`] for an unreadable summary.
+    pub async fn reports(&self, cluster: Option<&str>) -> Result<Vec<ReportRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, cluster, framework, format, time_ms, summary_json FROM reports ORDER BY \
+             time_ms DESC, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for row in &rows {
+            let record = report_from_row(row, String::new())?;
+            if cluster.is_none_or(|c| c == record.cluster) {
+                out.push(record);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One report with its body.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the query fails.
+    pub async fn report(&self, id: &str) -> Result<Option<ReportRecord>> {
+        let row = sqlx::query(
+            "SELECT id, cluster, framework, format, time_ms, summary_json, body FROM reports \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            let body: String = row.try_get(6)?;
+            report_from_row(&row, body)
+        })
+        .transpose()
+    }
+
     /// Every cluster anything is stored for.
     ///
     /// # Errors
@@ -992,6 +1085,26 @@ impl Store {
             .map(|row| row.try_get(0).map_err(Error::from))
             .collect()
     }
+}
+
+/// A stored compliance report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportRecord {
+    /// Its id.
+    pub id: String,
+    /// The cluster it is about.
+    pub cluster: String,
+    /// The framework.
+    pub framework: String,
+    /// `html`, `markdown` or `json`.
+    pub format: String,
+    /// The instant it speaks for (ms).
+    pub time_ms: i64,
+    /// Its summary (control and finding counts).
+    pub summary: Value,
+    /// The document (empty in lists).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub body: String,
 }
 
 /// What [`Store::prune_service`] removed.
@@ -1014,6 +1127,26 @@ fn alert_id(cluster: &str, key: &str, created_ms: i64) -> String {
         .take(8)
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+fn report_from_row(row: &AnyRow, body: String) -> Result<ReportRecord> {
+    let id: String = row.try_get(0)?;
+    let summary: String = row.try_get(5)?;
+    let summary = serde_json::from_str(&summary).map_err(|source| Error::CorruptRow {
+        table: "reports",
+        key: id.clone(),
+        column: "summary_json",
+        source,
+    })?;
+    Ok(ReportRecord {
+        cluster: row.try_get(1)?,
+        framework: row.try_get(2)?,
+        format: row.try_get(3)?,
+        time_ms: row.try_get(4)?,
+        summary,
+        body,
+        id,
+    })
 }
 
 fn to_i64(value: u64) -> i64 {

@@ -413,3 +413,42 @@ async fn pruning_keeps_what_is_recent_open_or_acknowledged() {
         db.finish(store).await;
     }
 }
+
+#[tokio::test]
+async fn reports_keep_the_newest_per_framework_and_format() {
+    for db in databases("reports_keep_the_newest_per_framework_and_format").await {
+        let store = db.store().await;
+        for time in 1..=4 {
+            store
+                .put_report(
+                    &tollgate_store::ReportRecord {
+                        id: String::new(),
+                        cluster: "prod".into(),
+                        framework: "pci-dss".into(),
+                        format: "html".into(),
+                        time_ms: time,
+                        summary: json!({"fail": time}),
+                        body: format!("<html>{time}</html>"),
+                    },
+                    2,
+                )
+                .await
+                .unwrap();
+        }
+        let listed = store.reports(Some("prod")).await.unwrap();
+        assert_eq!(
+            listed.iter().map(|r| r.time_ms).collect::<Vec<_>>(),
+            [4, 3],
+            "{}",
+            db.label
+        );
+        assert!(listed[0].body.is_empty(), "lists carry no bodies");
+        let newest = store.report(&listed[0].id).await.unwrap().unwrap();
+        assert_eq!(
+            (newest.body.as_str(), &newest.summary),
+            ("<html>4</html>", &json!({"fail": 4}))
+        );
+        assert!(store.reports(Some("staging")).await.unwrap().is_empty());
+        db.finish(store).await;
+    }
+}

@@ -354,6 +354,7 @@ fn every_read_endpoint_answers_in_the_shape_its_openapi_document_gives() {
             format!("/api/v1/access/summary?route={route}"),
             "AccessSummary",
         ),
+        ("/api/v1/reports".to_owned(), "ReportPage"),
         ("/api/v1/alerts/nope".to_owned(), "Error"),
         ("/api/v1/findings?limit=900".to_owned(), "Error"),
     ];
@@ -411,7 +412,7 @@ fn services_of_two_clusters_share_one_store_and_reads_can_require_a_token() {
         &config,
         format!(
             "history:\n  cluster: staging\nserve:\n  listen: 127.0.0.1:{port}\n  auth:\n    \
-             openReadsOnLoopback: false\n"
+             openReadsOnLoopback: false\n  reports:\n    - framework: pci-dss\n"
         ),
     )
     .expect("config");
@@ -519,6 +520,29 @@ fn services_of_two_clusters_share_one_store_and_reads_can_require_a_token() {
             .is_some_and(|t| t.contains("expired")),
         "{expired:#}"
     );
+
+    // The scheduled report: written after the first scan, listed, served as its own document.
+    let reports = wait_for(&log, "the scheduled report", || {
+        let page = read("/api/v1/reports?cluster=staging").json();
+        let items = page["items"].as_array()?.clone();
+        (!items.is_empty()).then_some(items)
+    });
+    assert_eq!(reports[0]["framework"], "pci-dss");
+    assert!(
+        reports[0]["summary"]["fail"]
+            .as_u64()
+            .is_some_and(|f| f > 0),
+        "{reports:#?}"
+    );
+    let document = read(reports[0]["url"].as_str().expect("url"));
+    assert_eq!(document.status, 200);
+    assert!(
+        document
+            .body
+            .contains(r#"data-control="4.2.1" data-status="fail""#)
+    );
+    let listed = http("GET", &base, "/reports", &[("Authorization", &auth)], b"");
+    assert!(listed.body.contains("pci-dss"), "{}", listed.body);
 
     // The intake of a service without an intake token refuses even loopback.
     let answer = http("POST", &base, "/api/v1/logs", &[], b"x\n");

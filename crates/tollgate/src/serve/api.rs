@@ -41,6 +41,8 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/api/v1/alerts/{id}", get(alert_one))
         .route("/api/v1/certificates", get(certificates_handler))
         .route("/api/v1/access/summary", get(access_handler))
+        .route("/api/v1/reports", get(reports_handler))
+        .route("/api/v1/reports/{id}", get(report_one))
 }
 
 /// An API error: status and message, as `{"error": ...}`.
@@ -572,6 +574,70 @@ async fn access_handler(
     Query(query): Query<AccessQuery>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(access(&app, &query).await?))
+}
+
+/// The stored reports, newest first, without their documents.
+pub async fn reports_of(app: &App, cluster: Option<&str>) -> Result<Vec<Value>, ApiError> {
+    Ok(app
+        .store
+        .reports(cluster)
+        .await?
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id, "cluster": r.cluster, "framework": r.framework, "format": r.format,
+                "time": time(r.time_ms), "summary": r.summary,
+                "url": format!("/api/v1/reports/{}", r.id),
+            })
+        })
+        .collect())
+}
+
+/// Report filters.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct ReportsQuery {
+    /// Only this cluster.
+    pub cluster: Option<String>,
+    /// Page size.
+    pub limit: Option<u64>,
+    /// Where the page starts.
+    pub cursor: Option<String>,
+}
+
+async fn reports_handler(
+    State(app): State<Arc<App>>,
+    Query(query): Query<ReportsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let paging = Paging::of(query.limit, query.cursor.as_deref());
+    Ok(Page::of(reports_of(&app, query.cluster.as_deref()).await?, &paging)?.json())
+}
+
+/// One report as its document: HTML (self-contained: its inline styles are allowed, scripts
+/// are not), Markdown or JSON.
+async fn report_one(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let Some(report) = app.store.report(&id).await? else {
+        return Err(ApiError(StatusCode::NOT_FOUND, format!("no report {id}")));
+    };
+    let content_type = match report.format.as_str() {
+        "markdown" => "text/markdown; charset=utf-8",
+        "json" => "application/json",
+        _ => "text/html; charset=utf-8",
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (
+                axum::http::header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; \
+                 frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+            ),
+        ],
+        report.body,
+    )
+        .into_response())
 }
 
 /// RFC 3339 of a ms time.

@@ -64,6 +64,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/alerts", get(alerts))
         .route("/alerts/{id}", get(alert))
         .route("/certificates", get(certificates))
+        .route("/reports", get(reports))
 }
 
 /// The static assets, served without a token (they hold no data).
@@ -932,6 +933,19 @@ async fn certificates(State(app): State<Arc<App>>, Query(query): Query<ClusterQu
     respond(layout, page).await
 }
 
+async fn reports(State(app): State<Arc<App>>, Query(query): Query<ClusterQuery>) -> Response {
+    let layout = layout(&app, "Reports", Section::Reports, &query.cluster).await;
+    let page = async {
+        let listed = api::reports_of(&app, given(&query.cluster).as_deref()).await?;
+        Ok(views::ReportsPage {
+            reports: listed.iter().map(views::ReportRow::from_json).collect(),
+            layout: layout.clone(),
+        })
+    }
+    .await;
+    respond(layout, page).await
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::AtomicBool;
@@ -953,6 +967,7 @@ mod tests {
         Arc::new(App {
             judge: crate::tracking::Judge::new("prod".to_owned(), &config),
             client: None,
+            store_url: "sqlite::memory:".to_owned(),
             store,
             cluster: "prod".to_owned(),
             public_url: "http://127.0.0.1:8080".to_owned(),

@@ -24,6 +24,7 @@ pub mod dashboard;
 pub mod intake;
 pub mod metrics;
 pub mod mtls;
+pub mod reports;
 pub mod scanner;
 
 use std::net::SocketAddr;
@@ -55,6 +56,8 @@ pub struct App {
     pub store: Store,
     /// The cluster every record is stored under.
     pub cluster: String,
+    /// The store's URL (reports name it, without a password).
+    pub store_url: String,
     /// Where the dashboard is reached, for links in alerts (no trailing slash).
     pub public_url: String,
     /// The configured tokens.
@@ -144,6 +147,7 @@ async fn serve(args: &ServeArgs, global: &GlobalArgs, config: Config) -> anyhow:
         judge: Judge::new(cluster.clone(), &config),
         client: client.clone(),
         store: store.clone(),
+        store_url: crate::evidence::redact_store_url(&store_url),
         cluster: cluster.clone(),
         public_url,
         tokens,
@@ -176,6 +180,9 @@ async fn serve(args: &ServeArgs, global: &GlobalArgs, config: Config) -> anyhow:
         tasks.spawn(scanner::run(Arc::clone(&app), source));
     } else {
         app.ready.store(true, Ordering::SeqCst);
+    }
+    if !app.config.serve.reports.is_empty() {
+        tasks.spawn(reports::run(Arc::clone(&app)));
     }
     if let Some(tls) = app.config.serve.intake_tls.clone() {
         tasks.spawn(mtls::run(Arc::clone(&app), tls));
@@ -310,13 +317,16 @@ async fn security_headers(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-             frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        ),
-    );
+    // A handler that set its own policy (a report document) keeps it.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                 frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+            ),
+        );
+    }
     response
 }
 

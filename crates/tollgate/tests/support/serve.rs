@@ -363,7 +363,7 @@ pub fn start_service(
              - type: slack\n        url: {base}/slack\n        triggers: [risky-change]\n      \
              - type: alertmanager\n        url: {base}\n        triggers: [access]\n      \
              - type: webhook\n        name: broken\n        url: http://127.0.0.1:9/nowhere\n        \
-             triggers: [risky-change]\n{extra}",
+             triggers: [risky-change]\n  reports:\n    - framework: pci-dss\n{extra}",
             url = receiver.url,
             base = receiver.base,
         ),

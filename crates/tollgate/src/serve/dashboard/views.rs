@@ -218,16 +218,19 @@ pub enum Section {
     Alerts,
     /// `/certificates`.
     Certificates,
+    /// `/reports`.
+    Reports,
 }
 
 impl Section {
-    const ALL: [Section; 6] = [
+    const ALL: [Section; 7] = [
         Section::Overview,
         Section::Routes,
         Section::Findings,
         Section::History,
         Section::Alerts,
         Section::Certificates,
+        Section::Reports,
     ];
 
     /// The section's list page.
@@ -239,6 +242,7 @@ impl Section {
             Section::History => "/history",
             Section::Alerts => "/alerts",
             Section::Certificates => "/certificates",
+            Section::Reports => "/reports",
         }
     }
 
@@ -250,6 +254,7 @@ impl Section {
             Section::History => "History",
             Section::Alerts => "Alerts",
             Section::Certificates => "Certificates",
+            Section::Reports => "Reports",
         }
     }
 }
@@ -1282,6 +1287,55 @@ pub struct CertificatesPage {
     pub no_scan: bool,
 }
 
+/// One stored report in the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRow {
+    /// Its id (the document is at `/reports/{id}`).
+    pub id: String,
+    /// The cluster.
+    pub cluster: String,
+    /// The framework.
+    pub framework: String,
+    /// `html`, `markdown` or `json`.
+    pub format: String,
+    /// The instant it speaks for.
+    pub time: Time,
+    /// Controls passing.
+    pub pass: u64,
+    /// Controls failing.
+    pub fail: u64,
+    /// Controls not assessed.
+    pub not_assessed: u64,
+}
+
+impl ReportRow {
+    /// A row of `GET /api/v1/reports`.
+    pub fn from_json(value: &Value) -> ReportRow {
+        let text = |key: &str| value[key].as_str().unwrap_or_default().to_owned();
+        let count = |key: &str| value["summary"][key].as_u64().unwrap_or(0);
+        ReportRow {
+            id: text("id"),
+            cluster: text("cluster"),
+            framework: text("framework"),
+            format: text("format"),
+            time: Time::parse(&text("time")),
+            pass: count("pass"),
+            fail: count("fail"),
+            not_assessed: count("not_assessed"),
+        }
+    }
+}
+
+/// `/reports`.
+#[derive(Debug, Template)]
+#[template(path = "reports.html")]
+pub struct ReportsPage {
+    /// Title, nav, cluster.
+    pub layout: Layout,
+    /// Newest first.
+    pub reports: Vec<ReportRow>,
+}
+
 /// Any error: not found, a bad filter, a store failure.
 #[derive(Debug, Template)]
 #[template(path = "error.html")]
@@ -1421,7 +1475,7 @@ mod tests {
         );
         assert_eq!(href("/history", &[("kind", ""), ("name", "")]), "/history");
         let nav = layout.nav();
-        assert_eq!(nav.len(), 6);
+        assert_eq!(nav.len(), 7);
         assert_eq!(nav[1].href, "/routes?cluster=prod");
         assert!(nav[1].current && !nav[0].current);
         assert_eq!(encode("é"), "%C3%A9");
