@@ -106,11 +106,23 @@ run_store() {
 
     echo "   $DURATION s of load: $CONNECTIONS connections, audit share $AUDIT_SHARE," \
         "$EVENTS_PER_POST events or $LINES_PER_POST lines a post" >&2
+    # The service's RSS every 5 s while the load runs.
+    (
+        while kill -0 "$SERVICE_PID" 2>/dev/null; do
+            ps -o rss= -p "$SERVICE_PID" | awk '{printf "%d ", $1 / 1024}'
+            sleep 5
+        done
+    ) >"$TMP/rss-$label.txt" 2>/dev/null &
+    local sampler=$!
     local generator_exit=0
     TOLLGATE_INTAKE_TOKEN="$TOKEN" "$GENERATOR" --url "$url" --seconds "$DURATION" \
         --connections "$CONNECTIONS" --audit-share "$AUDIT_SHARE" \
         --events-per-post "$EVENTS_PER_POST" --lines-per-post "$LINES_PER_POST" \
         --format ingress-nginx >"$TMP/load-$label.json" || generator_exit=$?
+    kill "$sampler" 2>/dev/null || true
+    wait "$sampler" 2>/dev/null || true
+    # What the store holds once the last request is answered: every acknowledged post is in it.
+    status_after="$(curl -fsS --max-time 30 "$url/api/v1/status" || echo '{}')"
     report="$(cat "$TMP/load-$label.json")"
     if [[ -z "$report" ]]; then
         echo "serve-load.sh: the generator printed nothing (exit $generator_exit)" >&2
@@ -124,7 +136,19 @@ run_store() {
     kill -0 "$SERVICE_PID" 2>/dev/null || healthy=no
     rss_kb="$(ps -o rss= -p "$SERVICE_PID" 2>/dev/null | tr -d ' ' || true)"
     peak_kb="$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVICE_PID/status" 2>/dev/null || true)"
-    status_after="$(curl -fsS --max-time 30 "$url/api/v1/status" || echo '{}')"
+    # Work the service does after it answers (judging audit events) may lag behind: how long it
+    # stays busy once the load stops, until a second in which it uses under 5 % of a core
+    # (fields 14 and 15 of /proc/PID/stat: user and system clock ticks, 100 a second).
+    local drain=0 ticks_before ticks_after
+    while ((drain < 300)) && [[ -r "/proc/$SERVICE_PID/stat" ]]; do
+        ticks_before="$(awk '{print $14 + $15}' "/proc/$SERVICE_PID/stat")"
+        sleep 1
+        ticks_after="$(awk '{print $14 + $15}' "/proc/$SERVICE_PID/stat" 2>/dev/null || echo 0)"
+        ((ticks_after - ticks_before >= 5)) || break
+        drain=$((drain + 1))
+    done
+    local rss_idle_kb
+    rss_idle_kb="$(ps -o rss= -p "$SERVICE_PID" 2>/dev/null | tr -d ' ' || true)"
 
     kill -TERM "$SERVICE_PID" 2>/dev/null || true
     wait "$SERVICE_PID" 2>/dev/null || true
@@ -166,16 +190,19 @@ run_store() {
         echo "$summary"
         echo "   store: $stored_events audit events (acknowledged $acked_events)," \
             "$stored_lines log lines (acknowledged $acked_lines): $check"
-        echo "   service: healthz $healthy, RSS $((${rss_kb:-0} / 1024)) MiB, peak $((${peak_kb:-0} / 1024)) MiB"
+        echo "   service: healthz $healthy; RSS $((${rss_kb:-0} / 1024)) MiB at the end of the load," \
+            "peak $((${peak_kb:-0} / 1024)) MiB, $((${rss_idle_kb:-0} / 1024)) MiB once idle;" \
+            "busy for $drain s after the load"
+        echo "   RSS (MiB) every 5 s: $(cat "$TMP/rss-$label.txt")"
     } >&2
     if grep -qiE 'panic|error' "$TMP/serve-$label.log"; then
         echo "   the service logged errors:" >&2
         grep -iE 'panic|error' "$TMP/serve-$label.log" | sort | uniq -c | sort -rn | head -n 10 >&2
     fi
 
-    ROWS+=("$(jq -r --arg label "$label" --arg check "$check" \
-        --arg rss "$((${rss_kb:-0} / 1024))" --arg peak "$((${peak_kb:-0} / 1024))" \
-        '"| \($label) | \(.seconds) | \(.requests.all) | \(.latency_ms.audit.p50) / \(.latency_ms.audit.p99) | \(.latency_ms.logs.p50) / \(.latency_ms.logs.p99) | \(.latency_ms.all.p99) | \(.throughput.events_per_s | floor) | \(.throughput.lines_per_s | floor) | \(.failed.audit_non_2xx + .failed.audit_errors + .failed.log_non_2xx + .failed.log_errors) | \($check) | \($rss) / \($peak) |"' \
+    ROWS+=("$(jq -r --arg store_name "$label" --arg check "$check" \
+        --arg rss "$((${rss_kb:-0} / 1024))" --arg peak "$((${peak_kb:-0} / 1024))" --arg drain "$drain" \
+        '"| \($store_name) | \(.seconds) | \(.requests.all) | \(.latency_ms.audit.p50) / \(.latency_ms.audit.p99) | \(.latency_ms.logs.p50) / \(.latency_ms.logs.p99) | \(.latency_ms.all.p99) | \(.throughput.events_per_s | floor) | \(.throughput.lines_per_s | floor) | \(.failed.audit_non_2xx + .failed.audit_errors + .failed.log_non_2xx + .failed.log_errors) | \($check) | \($rss) / \($peak) | \($drain) |"' \
         <<<"$report")")
 }
 
@@ -193,8 +220,8 @@ if [[ "${POSTGRES:-1}" != 0 ]]; then
     run_store postgres "$TOLLGATE_BENCH_POSTGRES_URL"
 fi
 
-echo "| store | seconds | requests | audit p50 / p99 (ms) | logs p50 / p99 (ms) | all p99 (ms) | events/s | lines/s | failed requests | store = acknowledged | RSS / peak (MiB) |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| store | seconds | requests | audit p50 / p99 (ms) | logs p50 / p99 (ms) | all p99 (ms) | events/s | lines/s | failed requests | store = acknowledged | RSS / peak (MiB) | busy after (s) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
 if ((FAILED)); then
     echo "serve-load.sh: FAILED (see above)" >&2
