@@ -20,6 +20,7 @@
 #   TOLLGATE_BENCH_POSTGRES_URL=postgres://...   a database to use instead of starting a
 #                        throwaway PostgreSQL server (installed from Debian when missing)
 #   SKIP_BUILD=1         use the binaries already built
+#   TOLLGATE_BIN=PATH    run this tollgate binary instead (another build, to compare with)
 #   CARGO_TARGET_DIR     where the binaries are (default: target/ in the repository)
 # Exit: 0 every check passed; 1 something acknowledged is missing from a store, the service
 # died, or the generator acknowledged nothing. Progress and the summary go to stderr, a Markdown
@@ -35,7 +36,7 @@ AUDIT_SHARE="${AUDIT_SHARE:-0.5}"
 EVENTS_PER_POST="${EVENTS_PER_POST:-50}"
 LINES_PER_POST="${LINES_PER_POST:-200}"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-TOLLGATE="$TARGET/release/tollgate"
+TOLLGATE="${TOLLGATE_BIN:-$TARGET/release/tollgate}"
 GENERATOR="$TARGET/release/serve-load"
 
 for tool in curl jq ps; do
@@ -44,7 +45,7 @@ done
 
 if [[ "${SKIP_BUILD:-}" != 1 ]]; then
     echo "building tollgate and serve-load (release)" >&2
-    cargo build --release -q -p tollgate --bin tollgate >&2
+    [[ -n "${TOLLGATE_BIN:-}" ]] || cargo build --release -q -p tollgate --bin tollgate >&2
     cargo build --release -q -p tollgate-bench --bin serve-load >&2
 fi
 for bin in "$TOLLGATE" "$GENERATOR"; do

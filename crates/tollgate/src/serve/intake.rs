@@ -64,6 +64,13 @@ pub async fn audit_events(
         )
             .into_response();
     }
+    // Judging runs after the answer, but no more batches wait for it than there are permits:
+    // past that, the request waits here. Without the bound, a sender faster than the judge piled
+    // up one task per batch, each holding its parsed events (bench/README.md, "Intake under
+    // load"). The permit is taken before the batch is stored, so a request cancelled while it
+    // waits has stored nothing (its sender retries), and a stored batch is always judged. The
+    // semaphore is never closed, so the permit is always there.
+    let permit = Arc::clone(&app.judging).acquire_owned().await.ok();
     let stats = match app.store.insert_audit_events(&app.cluster, &events).await {
         Ok(stats) => stats,
         Err(e) => {
@@ -81,6 +88,7 @@ pub async fn audit_events(
             if let Err(e) = judge(&app, events).await {
                 tracing::warn!("judging audit events: {e:#}");
             }
+            drop(permit);
         });
     }
     (
@@ -257,10 +265,7 @@ fn decode(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Bytes, (Stat
             format!("the body expands past {bound} bytes"),
         )),
         Ok(_) => Ok(Bytes::from(out)),
-        Err(e) => Err((
-            StatusCode::BAD_REQUEST,
-            format!("bad gzip body: {e}"),
-        )),
+        Err(e) => Err((StatusCode::BAD_REQUEST, format!("bad gzip body: {e}"))),
     }
 }
 
@@ -272,7 +277,9 @@ fn json_lines(body: &[u8]) -> Result<Vec<u8>, String> {
     // The record's own text is kept when it is the line: re-serializing would reorder its keys.
     let mut push = |raw: &[u8]| {
         match serde_json::from_slice::<Value>(raw) {
-            Ok(Value::String(line)) => out.extend_from_slice(line.trim_end_matches('\n').as_bytes()),
+            Ok(Value::String(line)) => {
+                out.extend_from_slice(line.trim_end_matches('\n').as_bytes())
+            }
             Ok(Value::Object(map)) => match map.get("log").or_else(|| map.get("message")) {
                 Some(Value::String(line)) => {
                     out.extend_from_slice(line.trim_end_matches('\n').as_bytes());
