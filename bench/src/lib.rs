@@ -1,3 +1,4 @@
 //! Data generators shared by the benchmark binaries and their tests.
 
 pub mod access_logs;
+pub mod intake_load;

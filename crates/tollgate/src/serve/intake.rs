@@ -64,6 +64,13 @@ pub async fn audit_events(
         )
             .into_response();
     }
+    // Judging runs after the answer, but no more batches wait for it than there are permits:
+    // past that, the request waits here. Without the bound, a sender faster than the judge piled
+    // up one task per batch, each holding its parsed events (bench/README.md, "Intake under
+    // load"). The permit is taken before the batch is stored, so a request cancelled while it
+    // waits has stored nothing (its sender retries), and a stored batch is always judged. The
+    // semaphore is never closed, so the permit is always there.
+    let permit = Arc::clone(&app.judging).acquire_owned().await.ok();
     let stats = match app.store.insert_audit_events(&app.cluster, &events).await {
         Ok(stats) => stats,
         Err(e) => {
@@ -81,6 +88,7 @@ pub async fn audit_events(
             if let Err(e) = judge(&app, events).await {
                 tracing::warn!("judging audit events: {e:#}");
             }
+            drop(permit);
         });
     }
     (

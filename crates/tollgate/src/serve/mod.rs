@@ -48,6 +48,11 @@ use crate::tracking::{self, Judge, State};
 /// The default listener: loopback, so a laptop run exposes nothing.
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
+/// Audit batches that may be stored but not yet judged at once: enough to keep the judge busy
+/// on every core while the intake answers, few enough that their parsed events stay small
+/// (a 400-event batch is a few MB parsed).
+const JUDGING_BATCHES: usize = 8;
+
 /// Everything the handlers and the background tasks share.
 pub struct App {
     /// The validated config (its `serve` section drives this module).
@@ -84,6 +89,8 @@ pub struct App {
     pub leader: AtomicBool,
     /// Serializes raising alerts from several tasks (dedup reads then writes).
     pub raise_lock: Mutex<()>,
+    /// Bounds the audit batches stored but not yet judged (see `intake::audit_events`).
+    pub judging: Arc<tokio::sync::Semaphore>,
 }
 
 impl App {
@@ -160,6 +167,7 @@ async fn serve(args: &ServeArgs, global: &GlobalArgs, config: Config) -> anyhow:
         ready: AtomicBool::new(false),
         leader: AtomicBool::new(lease_name.is_none()),
         raise_lock: Mutex::new(()),
+        judging: Arc::new(tokio::sync::Semaphore::new(JUDGING_BATCHES)),
         config,
     });
     app.metrics.set_leader(&cluster, app.is_leader());
