@@ -968,6 +968,7 @@ mod tests {
             judge: crate::tracking::Judge::new("prod".to_owned(), &config),
             client: None,
             store_url: "sqlite::memory:".to_owned(),
+            judging: Arc::new(tokio::sync::Semaphore::new(8)),
             store,
             cluster: "prod".to_owned(),
             public_url: "http://127.0.0.1:8080".to_owned(),
