@@ -426,3 +426,78 @@ async fn a_service_created_after_the_last_scan_is_found_before_refusing() {
             .is_some_and(|m| m.contains("backend-service-missing"))
     );
 }
+
+/// The bounded load test of issue 9, run by `bench/admission-load.sh` (release build): N reviews
+/// at once (default 1,000) against the webhook over TLS on loopback, each answered with its own
+/// uid. It prints the latency percentiles; timing is measured, not asserted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a load test: bench/admission-load.sh runs it"]
+async fn concurrent_reviews_load() {
+    let reviews: usize = std::env::var("TOLLGATE_ADMISSION_REVIEWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
+    let webhook = start("").await;
+    let bodies: Vec<Value> = (0..reviews)
+        .map(|i| {
+            let host = if i % 2 == 0 {
+                "*.example.com".to_owned()
+            } else {
+                format!("app-{i}.example.com")
+            };
+            let mut body = review(
+                "CREATE",
+                Some(ingress("shop", &format!("load-{i}"), &host, json!({}))),
+                None,
+                i % 3 == 0,
+            );
+            body["request"]["uid"] = json!(format!("load-{i:06}"));
+            body
+        })
+        .collect();
+    let started = Instant::now();
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let client = webhook.client.clone();
+            let url = webhook.url.clone();
+            tokio::spawn(async move {
+                let sent = Instant::now();
+                let answer: Value = client
+                    .post(&url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("answered")
+                    .json()
+                    .await
+                    .expect("JSON");
+                assert_eq!(answer["response"]["uid"], body["request"]["uid"]);
+                (sent.elapsed(), answer["response"]["allowed"] == false)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(reviews);
+    let mut denied = 0;
+    for task in tasks {
+        let (latency, was_denied) = task.await.expect("task");
+        latencies.push(latency.as_secs_f64() * 1_000.0);
+        denied += usize::from(was_denied);
+    }
+    let wall = started.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
+    println!(
+        "{}",
+        json!({
+            "reviews": reviews, "denied": denied, "wall_seconds": wall,
+            "reviews_per_second": reviews as f64 / wall,
+            "latency_ms": {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": at(1.0)},
+        })
+    );
+    assert_eq!(
+        denied,
+        reviews.div_ceil(2),
+        "every wildcard host refused, every named one allowed"
+    );
+}
