@@ -45,6 +45,9 @@ fn client_trusting(cert_pem: &str) -> reqwest::Client {
     reqwest::Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(cert_pem.as_bytes()).expect("PEM")])
         .timeout(Duration::from_secs(20))
+        // A connection the server closed after refusing a body must not be reused for the next
+        // request (a POST is not retried on a stale connection).
+        .pool_max_idle_per_host(0)
         .build()
         .expect("client")
 }
