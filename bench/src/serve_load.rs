@@ -74,36 +74,18 @@ fn parse_args() -> Result<Args, String> {
         format: "ingress-nginx".to_owned(),
         timeout: Duration::from_secs(60),
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_owned(), Some(value.to_owned()))
-            }
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        let number = |name: &str, text: String| {
-            text.parse::<usize>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| format!("{name} must be a positive number, not {text:?}"))
-        };
+    let mut flags = tollgate_bench::flags::Flags::from_env();
+    while let Some(flag) = flags.next_flag() {
         match flag.as_str() {
             "-h" | "--help" => return Err(String::new()),
-            "--url" => url = Some(value("--url")?),
-            "--token" => parsed.token = Some(value("--token")?),
-            "--seconds" => parsed.seconds = number("--seconds", value("--seconds")?)? as u64,
+            "--url" => url = Some(flags.value("--url")?),
+            "--token" => parsed.token = Some(flags.value("--token")?),
+            "--seconds" => parsed.seconds = flags.number("--seconds")? as u64,
             "--connections" => {
-                parsed.connections = number("--connections", value("--connections")?)?;
+                parsed.connections = flags.number("--connections")?;
             }
             "--audit-share" => {
-                let text = value("--audit-share")?;
+                let text = flags.value("--audit-share")?;
                 parsed.audit_share = text
                     .parse::<f64>()
                     .ok()
@@ -111,15 +93,14 @@ fn parse_args() -> Result<Args, String> {
                     .ok_or_else(|| format!("--audit-share must be 0 to 1, not {text:?}"))?;
             }
             "--events-per-post" => {
-                parsed.events_per_post = number("--events-per-post", value("--events-per-post")?)?;
+                parsed.events_per_post = flags.number("--events-per-post")?;
             }
             "--lines-per-post" => {
-                parsed.lines_per_post = number("--lines-per-post", value("--lines-per-post")?)?;
+                parsed.lines_per_post = flags.number("--lines-per-post")?;
             }
-            "--format" => parsed.format = value("--format")?,
+            "--format" => parsed.format = flags.value("--format")?,
             "--timeout" => {
-                parsed.timeout =
-                    Duration::from_secs(number("--timeout", value("--timeout")?)? as u64);
+                parsed.timeout = Duration::from_secs(flags.number("--timeout")? as u64);
             }
             other => return Err(format!("unknown argument {other:?}")),
         }

@@ -55,31 +55,13 @@ fn parse_args() -> Result<Args, String> {
             .ok()
             .filter(|url| !url.trim().is_empty()),
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_owned(), Some(value.to_owned()))
-            }
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        let number = |name: &str, text: String| {
-            text.parse::<usize>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| format!("{name} must be a positive number, not {text:?}"))
-        };
+    let mut flags = tollgate_bench::flags::Flags::from_env();
+    while let Some(flag) = flags.next_flag() {
         match flag.as_str() {
             "-h" | "--help" => return Err(String::new()),
-            "--events" => parsed.events = number("--events", value("--events")?)?,
-            "--batch" => parsed.batch = number("--batch", value("--batch")?)?,
-            "--postgres" => parsed.postgres = Some(value("--postgres")?),
+            "--events" => parsed.events = flags.number("--events")?,
+            "--batch" => parsed.batch = flags.number("--batch")?,
+            "--postgres" => parsed.postgres = Some(flags.value("--postgres")?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }

@@ -10,7 +10,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::Row;
 
 use crate::chain::{RecordColumns, record_columns};
-use crate::{Error, Result, Store};
+use crate::{Conditions, Error, Result, Store};
 
 /// What happened to the object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -324,12 +324,6 @@ fn to_json<T: Serialize>(what: &'static str, value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|source| Error::Serialize { what, source })
 }
 
-/// A value bound to a query built at run time.
-enum Parameter {
-    Text(String),
-    Integer(i64),
-}
-
 impl Store {
     /// Appends a change to the history chain and returns the stored record with its `seq`,
     /// `hash` and `prev_hash`.
@@ -399,12 +393,7 @@ impl Store {
     /// [`Error::Database`] when the query fails; [`Error::CorruptRow`] or
     /// [`Error::UnknownValue`] when a stored record was edited into something unreadable.
     pub async fn history(&self, filter: &HistoryFilter) -> Result<Vec<HistoryRecord>> {
-        let mut conditions = Vec::new();
-        let mut parameters = Vec::new();
-        let mut condition = |sql: &str, parameter: Parameter| {
-            parameters.push(parameter);
-            conditions.push(format!("{sql} ${}", parameters.len()));
-        };
+        let mut conditions = Conditions::default();
         let text_filters = [
             ("cluster =", &filter.cluster),
             ("kind =", &filter.kind),
@@ -414,37 +403,27 @@ impl Store {
         ];
         for (sql, value) in text_filters {
             if let Some(value) = value {
-                condition(sql, Parameter::Text(value.clone()));
+                conditions.text(sql, value);
             }
         }
         if let Some(since) = filter.since_ms {
-            condition("time_ms >=", Parameter::Integer(since));
+            conditions.integer("time_ms >=", since);
         }
         if let Some(until) = filter.until_ms {
-            condition("time_ms <", Parameter::Integer(until));
+            conditions.integer("time_ms <", until);
         }
         if filter.risky_only {
-            condition("risky =", Parameter::Integer(1));
+            conditions.integer("risky =", 1);
         }
-        let where_clause = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conditions.join(" AND "))
-        };
         let limit = filter.limit.map_or(i64::MAX, i64::from);
         let sql = format!(
-            "SELECT {} FROM history{where_clause} ORDER BY seq DESC LIMIT ${} OFFSET ${}",
+            "SELECT {} FROM history{} ORDER BY seq DESC LIMIT ${} OFFSET ${}",
             record_columns!(),
-            parameters.len() + 1,
-            parameters.len() + 2,
+            conditions.where_clause(),
+            conditions.next(),
+            conditions.next() + 1,
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for parameter in parameters {
-            query = match parameter {
-                Parameter::Text(text) => query.bind(text),
-                Parameter::Integer(number) => query.bind(number),
-            };
-        }
+        let query = conditions.bind(sqlx::query(AssertSqlSafe(sql)));
         let rows = query
             .bind(limit)
             .bind(i64::from(filter.offset))

@@ -188,6 +188,88 @@ impl Store {
     }
 }
 
+/// A WHERE clause built at run time, with the values bound in order (`$1`, `$2`, ...): what
+/// the filtered reads (history, findings, alerts) share.
+#[derive(Default)]
+pub(crate) struct Conditions {
+    conditions: Vec<String>,
+    parameters: Vec<Parameter>,
+}
+
+/// A value bound to a query built at run time.
+enum Parameter {
+    Text(String),
+    Integer(i64),
+}
+
+impl Conditions {
+    fn placeholder(&mut self, parameter: Parameter) -> String {
+        self.parameters.push(parameter);
+        format!("${}", self.parameters.len())
+    }
+
+    /// `{sql} $n` with `value` bound (`sql` ends with its operator: `cluster =`).
+    pub(crate) fn text(&mut self, sql: &str, value: &str) {
+        let at = self.placeholder(Parameter::Text(value.to_owned()));
+        self.conditions.push(format!("{sql} {at}"));
+    }
+
+    /// `{sql} $n` with the integer `value` bound.
+    pub(crate) fn integer(&mut self, sql: &str, value: i64) {
+        let at = self.placeholder(Parameter::Integer(value));
+        self.conditions.push(format!("{sql} {at}"));
+    }
+
+    /// `(column = $n OR column = $m ...)` over `values`; nothing when there are none.
+    pub(crate) fn any_of(&mut self, column: &str, values: &[String]) {
+        if values.is_empty() {
+            return;
+        }
+        let alternatives: Vec<String> = values
+            .iter()
+            .map(|v| {
+                let at = self.placeholder(Parameter::Text(v.clone()));
+                format!("{column} = {at}")
+            })
+            .collect();
+        self.conditions
+            .push(format!("({})", alternatives.join(" OR ")));
+    }
+
+    /// A condition without a value (`resolved_ms IS NULL`).
+    pub(crate) fn raw(&mut self, sql: &'static str) {
+        self.conditions.push(sql.to_owned());
+    }
+
+    /// ` WHERE ...`, or nothing.
+    pub(crate) fn where_clause(&self) -> String {
+        if self.conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.conditions.join(" AND "))
+        }
+    }
+
+    /// The next placeholder number (for LIMIT and OFFSET after the conditions).
+    pub(crate) fn next(&self) -> usize {
+        self.parameters.len() + 1
+    }
+
+    /// Binds the values to `query`, in order.
+    pub(crate) fn bind<'q>(
+        self,
+        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        for parameter in self.parameters {
+            query = match parameter {
+                Parameter::Text(text) => query.bind(text),
+                Parameter::Integer(number) => query.bind(number),
+            };
+        }
+        query
+    }
+}
+
 /// Per-connection SQLite settings: wait for other writers instead of failing at once, WAL so
 /// readers do not block the writer, and full fsync at commit so an acknowledged audit batch
 /// survives a power cut.

@@ -12,7 +12,7 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{Error, Result, Store, count};
+use crate::{Conditions, Error, Result, Store, count};
 
 /// A finding as a scan reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -400,51 +400,36 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the query fails.
     pub async fn findings(&self, filter: &FindingFilter) -> Result<Vec<StoredFinding>> {
-        let mut sql = format!("SELECT {FINDING_COLUMNS} FROM findings WHERE 1 = 1");
-        let mut binds: Vec<String> = Vec::new();
-        let mut bind = |sql: &mut String, column: &str, value: &str| {
-            binds.push(value.to_owned());
-            sql.push_str(&format!(" AND {column} = ${}", binds.len()));
-        };
+        let mut conditions = Conditions::default();
         if let Some(cluster) = &filter.cluster {
-            bind(&mut sql, "cluster", cluster);
+            conditions.text("cluster =", cluster);
         }
         if let Some(rule) = &filter.rule {
-            if rule.starts_with("TG") {
-                bind(&mut sql, "code", rule);
+            let column = if rule.starts_with("TG") {
+                "code ="
             } else {
-                bind(&mut sql, "rule", rule);
-            }
+                "rule ="
+            };
+            conditions.text(column, rule);
         }
         if let Some(namespace) = &filter.namespace {
-            bind(&mut sql, "namespace", namespace);
+            conditions.text("namespace =", namespace);
         }
         match filter.open {
-            Some(true) => sql.push_str(" AND resolved_ms IS NULL"),
-            Some(false) => sql.push_str(" AND resolved_ms IS NOT NULL"),
+            Some(true) => conditions.raw("resolved_ms IS NULL"),
+            Some(false) => conditions.raw("resolved_ms IS NOT NULL"),
             None => {}
         }
-        if !filter.severities.is_empty() {
-            let mut alternatives = Vec::new();
-            for severity in &filter.severities {
-                binds.push(severity.clone());
-                alternatives.push(format!("severity = ${}", binds.len()));
-            }
-            sql.push_str(&format!(" AND ({})", alternatives.join(" OR ")));
-        }
-        sql.push_str(
-            " ORDER BY CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' \
-             THEN 2 WHEN 'low' THEN 3 ELSE 4 END, first_seen_ms DESC, fingerprint",
-        );
-        sql.push_str(&format!(
-            " LIMIT {} OFFSET {}",
+        conditions.any_of("severity", &filter.severities);
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS} FROM findings{} ORDER BY CASE severity WHEN 'critical' \
+             THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, \
+             first_seen_ms DESC, fingerprint LIMIT {} OFFSET {}",
+            conditions.where_clause(),
             filter.limit.max(1),
             filter.offset
-        ));
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for value in &binds {
-            query = query.bind(value.as_str());
-        }
+        );
+        let query = conditions.bind(sqlx::query(sqlx::AssertSqlSafe(sql)));
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(finding_from_row).collect()
     }
@@ -591,30 +576,26 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when a query fails; [`Error::CorruptRow`] for an unreadable body.
     pub async fn alerts(&self, filter: &AlertFilter) -> Result<Vec<StoredAlert>> {
-        let mut sql = format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE 1 = 1");
-        let mut binds: Vec<String> = Vec::new();
-        for (column, value) in [
-            ("cluster", &filter.cluster),
-            ("trigger_kind", &filter.trigger),
-            ("route", &filter.route),
+        let mut conditions = Conditions::default();
+        for (sql, value) in [
+            ("cluster =", &filter.cluster),
+            ("trigger_kind =", &filter.trigger),
+            ("route =", &filter.route),
         ] {
             if let Some(value) = value {
-                binds.push(value.clone());
-                sql.push_str(&format!(" AND {column} = ${}", binds.len()));
+                conditions.text(sql, value);
             }
         }
         if let Some(since) = filter.since_ms {
-            sql.push_str(&format!(" AND created_ms >= {since}"));
+            conditions.integer("created_ms >=", since);
         }
-        sql.push_str(&format!(
-            " ORDER BY created_ms DESC, id LIMIT {} OFFSET {}",
+        let sql = format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts{} ORDER BY created_ms DESC, id LIMIT {} OFFSET {}",
+            conditions.where_clause(),
             filter.limit.max(1),
             filter.offset
-        ));
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for value in &binds {
-            query = query.bind(value.as_str());
-        }
+        );
+        let query = conditions.bind(sqlx::query(sqlx::AssertSqlSafe(sql)));
         let rows = query.fetch_all(&self.pool).await?;
         let mut alerts = rows
             .iter()

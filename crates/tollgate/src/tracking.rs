@@ -421,6 +421,20 @@ pub async fn load_state(store: &Store, cluster: &str, state: &mut State) -> anyh
     Ok(())
 }
 
+/// Who made a change, in a few words: the user (or the field manager when no user is known),
+/// and the impersonator.
+pub fn actor_name(actor: &Actor) -> String {
+    let mut text = match (&actor.user, &actor.field_manager) {
+        (Some(user), _) => user.clone(),
+        (None, Some(manager)) => format!("manager {manager}"),
+        (None, None) => "unknown".to_owned(),
+    };
+    if let Some(by) = &actor.impersonated_by {
+        text.push_str(&format!(" (impersonated by {by})"));
+    }
+    text
+}
+
 /// The severity of the worst rule a change introduced (medium when none is known).
 pub fn worst_severity(
     risk: &tollgate_store::Risk,

@@ -173,7 +173,7 @@ pub(crate) fn event_json(record: &HistoryRecord) -> Value {
     let change = &record.change;
     json!({
         "id": record.seq,
-        "time": format_time(change.time_ms),
+        "time": crate::output::rfc3339_ms(change.time_ms),
         "action": change.action.as_str(),
         "resource": change.resource,
         "resource_version": change.resource_version,
@@ -188,10 +188,6 @@ pub(crate) fn event_json(record: &HistoryRecord) -> Value {
     })
 }
 
-fn format_time(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
-}
-
 fn place(record: &HistoryRecord) -> String {
     let resource = &record.change.resource;
     if resource.namespace.is_empty() {
@@ -204,14 +200,7 @@ fn place(record: &HistoryRecord) -> String {
 /// The actor in one line: `bob (impersonated by admin) via kubectl-edit [audit]`.
 fn who(record: &HistoryRecord) -> String {
     let actor = &record.change.actor;
-    let mut text = match (&actor.user, &actor.field_manager) {
-        (Some(user), _) => user.clone(),
-        (None, Some(manager)) => format!("manager {manager}"),
-        (None, None) => "unknown".to_owned(),
-    };
-    if let Some(by) = &actor.impersonated_by {
-        let _ = write!(text, " (impersonated by {by})");
-    }
+    let mut text = crate::tracking::actor_name(actor);
     if actor.shared {
         text.push_str(" [shared identity]");
     }
@@ -254,7 +243,7 @@ fn table(records: &[HistoryRecord]) -> String {
         }
         table.add_row(vec![
             record.seq.to_string(),
-            format_time(change.time_ms),
+            crate::output::rfc3339_ms(change.time_ms),
             action,
             place(record),
             who(record),
@@ -288,7 +277,7 @@ fn describe(text: &mut String, record: &HistoryRecord, before: Option<&Value>) {
         text,
         "#{} {} {} {} in cluster {}",
         record.seq,
-        format_time(change.time_ms),
+        crate::output::rfc3339_ms(change.time_ms),
         change.action.as_str(),
         place(record),
         change.cluster

@@ -405,7 +405,7 @@ async fn raise(app: &App, access: AccessAlert) -> anyhow::Result<()> {
         cluster: app.cluster.clone(),
         dedup_key: format!("access|{detector}|{}|{}", alert.source, route.key),
         trigger: Trigger::Access.as_str().to_owned(),
-        severity: super::alerts::severity_str(severity).to_owned(),
+        severity: severity.as_str().to_owned(),
         title,
         route: route.key.clone(),
         namespace: route.namespace.clone(),

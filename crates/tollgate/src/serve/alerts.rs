@@ -112,7 +112,7 @@ impl Hub {
             return Ok(None);
         };
         app.metrics
-            .alert(&alert.cluster, trigger.as_str(), severity_str(severity));
+            .alert(&alert.cluster, trigger.as_str(), severity.as_str());
         tracing::info!("alert {}: {}", stored.id, stored.alert.title);
         let stored = *stored;
         for sink in takers {
@@ -123,17 +123,6 @@ impl Hub {
             });
         }
         Ok(Some(stored))
-    }
-}
-
-/// The lower-case name of a severity.
-pub fn severity_str(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Info => "info",
-        Severity::Low => "low",
-        Severity::Medium => "medium",
-        Severity::High => "high",
-        Severity::Critical => "critical",
     }
 }
 
@@ -276,10 +265,6 @@ pub fn link(alert: &StoredAlert, public_url: &str) -> String {
     format!("{public_url}/alerts/{}", alert.id)
 }
 
-fn time(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
-}
-
 /// The `webhook` sink's body: the alert as stored, with its link.
 pub fn webhook_payload(alert: &StoredAlert, public_url: &str) -> Value {
     let a = &alert.alert;
@@ -294,7 +279,7 @@ pub fn webhook_payload(alert: &StoredAlert, public_url: &str) -> Value {
         "where": a.body.get("where"),
         "details": a.body,
         "change_id": a.change_seq,
-        "created": time(alert.created_ms),
+        "created": crate::output::rfc3339_ms(alert.created_ms),
         "url": link(alert, public_url),
     })
 }
@@ -383,7 +368,7 @@ pub fn alertmanager_payload(alert: &StoredAlert, public_url: &str) -> Value {
             "description": a.body.get("what").and_then(Value::as_str).unwrap_or(""),
             "who": who,
         },
-        "startsAt": time(alert.created_ms),
+        "startsAt": crate::output::rfc3339_ms(alert.created_ms),
         "generatorURL": link(alert, public_url),
     }])
 }
@@ -446,7 +431,7 @@ pub async fn change_summary(
     let yaml_diff = tollgate_core::change::yaml_diff(before.as_ref(), change.object.as_ref(), 3);
     Ok(json!({
         "id": record.seq,
-        "time": time(change.time_ms),
+        "time": crate::output::rfc3339_ms(change.time_ms),
         "action": change.action.as_str(),
         "resource": change.resource,
         "actor": change.actor,
@@ -461,14 +446,7 @@ pub async fn change_summary(
 
 /// The actor in one line.
 pub fn who(actor: &tollgate_store::Actor) -> String {
-    let mut text = match (&actor.user, &actor.field_manager) {
-        (Some(user), _) => user.clone(),
-        (None, Some(manager)) => format!("field manager {manager}"),
-        (None, None) => "unknown".to_owned(),
-    };
-    if let Some(by) = &actor.impersonated_by {
-        text.push_str(&format!(" (impersonated by {by})"));
-    }
+    let mut text = crate::tracking::actor_name(actor);
     if let Some(ip) = actor.source_ips.first() {
         text.push_str(&format!(" from {ip}"));
     }

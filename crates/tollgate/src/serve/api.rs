@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use tollgate_store::{AlertFilter, FindingFilter, HistoryFilter};
 
 use super::App;
+use crate::output::rfc3339_ms as time;
 
 /// The OpenAPI 3.1 document.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -638,11 +639,6 @@ async fn report_one(
         report.body,
     )
         .into_response())
-}
-
-/// RFC 3339 of a ms time.
-pub fn time(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms).map_or_else(|_| ms.to_string(), |t| t.to_string())
 }
 
 #[cfg(test)]

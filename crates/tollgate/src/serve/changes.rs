@@ -16,7 +16,7 @@ use tollgate_core::service::Trigger;
 use tollgate_store::{Action, Attribution, HistoryRecord, NewAlert, Outcome};
 
 use super::App;
-use super::alerts::{change_summary, severity_str};
+use super::alerts::change_summary;
 
 /// Kinds whose changes alter the route map or the findings: a rescan follows them.
 const RESCAN_KINDS: [&str; 6] = [
@@ -123,7 +123,7 @@ async fn alert_when_attributed(app: &App, mut record: HistoryRecord) -> anyhow::
             resource.kind, resource.namespace, resource.name, change.resource_version
         ),
         trigger: Trigger::RiskyChange.as_str().to_owned(),
-        severity: severity_str(severity).to_owned(),
+        severity: severity.as_str().to_owned(),
         title: format!(
             "{place}: {} introduced by {who}",
             change.risk.introduced.join(", ")

@@ -27,7 +27,6 @@ use tollgate_logs::Format;
 use tollgate_store::NewAlert;
 
 use super::App;
-use super::alerts::severity_str;
 
 /// A gzip body may expand to at most this many times the body limit.
 const GZIP_EXPANSION: usize = 8;
@@ -139,7 +138,7 @@ async fn judge(app: &App, events: Vec<tollgate_core::audit::AuditEvent>) -> anyh
             cluster: app.cluster.clone(),
             dedup_key: format!("{}|{}", trigger.as_str(), change.audit_id),
             trigger: trigger.as_str().to_owned(),
-            severity: severity_str(severity).to_owned(),
+            severity: severity.as_str().to_owned(),
             title: format!(
                 "{place}: {} ({}{})",
                 change.risk.introduced.join(", "),

@@ -24,7 +24,6 @@ use tollgate_store::{NewAlert, NewFinding, ScanRecord};
 
 use super::App;
 use super::access::route_key;
-use super::alerts::severity_str;
 use crate::cli::InputArgs;
 
 /// How long after a watched change the rescan starts, so a burst of changes costs one scan.
@@ -168,7 +167,7 @@ async fn scan_once(app: &Arc<App>, source: &Source) -> anyhow::Result<()> {
         if !sync.first_scan {
             let threshold = app.config.serve.alerts.finding_threshold();
             for finding in &sync.new {
-                let severity = parse_severity(&finding.severity);
+                let severity = finding.severity.parse().unwrap_or(Severity::Info);
                 if severity >= threshold {
                     alert_finding(app, finding, severity).await?;
                 }
@@ -287,16 +286,6 @@ fn compute(mut loaded: crate::input::Loaded, config: &Config, horizon_days: i64)
     }
 }
 
-fn parse_severity(text: &str) -> Severity {
-    match text {
-        "critical" => Severity::Critical,
-        "high" => Severity::High,
-        "medium" => Severity::Medium,
-        "low" => Severity::Low,
-        _ => Severity::Info,
-    }
-}
-
 async fn alert_finding(app: &App, finding: &NewFinding, severity: Severity) -> anyhow::Result<()> {
     let place = if finding.namespace.is_empty() {
         format!("{} {}", finding.kind, finding.name)
@@ -332,7 +321,7 @@ async fn alert_finding(app: &App, finding: &NewFinding, severity: Severity) -> a
         cluster: app.cluster.clone(),
         dedup_key: format!("finding|{}", finding.fingerprint()),
         trigger: Trigger::Finding.as_str().to_owned(),
-        severity: severity_str(severity).to_owned(),
+        severity: severity.as_str().to_owned(),
         title: format!("{} on {place}", finding.rule),
         route: String::new(),
         namespace: finding.namespace.clone(),
@@ -379,7 +368,7 @@ async fn alert_certificate(app: &App, certificate: &Value) -> anyhow::Result<()>
             certificate["sha256"].as_str().unwrap_or_default()
         ),
         trigger: Trigger::Certificate.as_str().to_owned(),
-        severity: severity_str(severity).to_owned(),
+        severity: severity.as_str().to_owned(),
         title: format!("certificate {namespace}/{secret} {when}"),
         route: String::new(),
         namespace: namespace.to_owned(),

@@ -98,7 +98,7 @@ impl Time {
 
     /// A time in milliseconds since the epoch.
     pub fn from_ms(ms: i64) -> Time {
-        Time::parse(&crate::serve::api::time(ms))
+        Time::parse(&crate::output::rfc3339_ms(ms))
     }
 
     /// The time at a JSON pointer, when there is one.
