@@ -13,6 +13,7 @@ pub mod controller;
 pub mod docs;
 pub mod drift;
 pub mod engine;
+pub mod gateway;
 pub mod installation;
 pub mod inventory;
 pub mod manifest;

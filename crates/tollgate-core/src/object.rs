@@ -20,6 +20,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::gateway::{AccessPolicy, Gateway, GatewayClass, GatewayRoute, ReferenceGrant};
+
 /// The kinds Tollgate reads. Any other kind in the input is skipped without comment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[allow(missing_docs)]
@@ -44,6 +46,26 @@ pub enum Kind {
     Namespace,
     /// cert-manager's `Certificate` (`cert-manager.io/v1`), a custom resource.
     Certificate,
+    /// Gateway API `GatewayClass`.
+    GatewayClass,
+    /// Gateway API `Gateway`.
+    Gateway,
+    /// Gateway API `HTTPRoute`.
+    HTTPRoute,
+    /// Gateway API `GRPCRoute`.
+    GRPCRoute,
+    /// Gateway API `TLSRoute` (experimental channel).
+    TLSRoute,
+    /// Gateway API `TCPRoute` (experimental channel).
+    TCPRoute,
+    /// Gateway API `ReferenceGrant`.
+    ReferenceGrant,
+    /// Envoy Gateway's `SecurityPolicy` (`gateway.envoyproxy.io`).
+    SecurityPolicy,
+    /// Istio's `AuthorizationPolicy` (`security.istio.io`).
+    AuthorizationPolicy,
+    /// Istio's `RequestAuthentication` (`security.istio.io`).
+    RequestAuthentication,
 }
 
 /// Where a kind is served from an API server: group, version, plural, and whether it is namespaced.
@@ -61,7 +83,7 @@ pub struct ApiPath {
 
 impl Kind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [Kind; 19] = [
+    pub const ALL: [Kind; 29] = [
         Kind::Ingress,
         Kind::IngressClass,
         Kind::Service,
@@ -81,6 +103,16 @@ impl Kind {
         Kind::ValidatingWebhookConfiguration,
         Kind::Namespace,
         Kind::Certificate,
+        Kind::GatewayClass,
+        Kind::Gateway,
+        Kind::HTTPRoute,
+        Kind::GRPCRoute,
+        Kind::TLSRoute,
+        Kind::TCPRoute,
+        Kind::ReferenceGrant,
+        Kind::SecurityPolicy,
+        Kind::AuthorizationPolicy,
+        Kind::RequestAuthentication,
     ];
 
     /// The `kind` string.
@@ -112,11 +144,45 @@ impl Kind {
         }
     }
 
-    /// Whether the kind is a custom resource of an add-on (cert-manager): a server that does not
-    /// serve it simply does not have the add-on, which is no gap in what Tollgate sees.
+    /// Whether the kind is a custom resource of an add-on (cert-manager, the Gateway API CRDs, an
+    /// implementation's policies): a server that does not serve it simply does not have the
+    /// add-on, which is no gap in what Tollgate sees.
     #[must_use]
     pub fn add_on(self) -> bool {
-        matches!(self, Kind::Certificate)
+        matches!(self, Kind::Certificate) || self.gateway_api() || self.access_policy()
+    }
+
+    /// Whether the kind belongs to the Gateway API (`gateway.networking.k8s.io`).
+    #[must_use]
+    pub fn gateway_api(self) -> bool {
+        matches!(
+            self,
+            Kind::GatewayClass
+                | Kind::Gateway
+                | Kind::HTTPRoute
+                | Kind::GRPCRoute
+                | Kind::TLSRoute
+                | Kind::TCPRoute
+                | Kind::ReferenceGrant
+        )
+    }
+
+    /// Whether the kind is a Gateway API route.
+    #[must_use]
+    pub fn gateway_route(self) -> bool {
+        matches!(
+            self,
+            Kind::HTTPRoute | Kind::GRPCRoute | Kind::TLSRoute | Kind::TCPRoute
+        )
+    }
+
+    /// Whether the kind is an implementation's access policy (see [`crate::gateway::AccessPolicy`]).
+    #[must_use]
+    pub fn access_policy(self) -> bool {
+        matches!(
+            self,
+            Kind::SecurityPolicy | Kind::AuthorizationPolicy | Kind::RequestAuthentication
+        )
     }
 
     /// Whether objects of this kind live in a namespace.
@@ -136,6 +202,9 @@ impl Kind {
             Kind::Deployment | Kind::DaemonSet | Kind::StatefulSet => {
                 matches!(group, "apps" | "extensions")
             }
+            // Gateway API kinds move from alpha to beta to v1 and clusters serve several versions
+            // at once; the fields Tollgate reads are the same in each. So are Istio's v1beta1
+            // and v1.
             other => group == other.api().group,
         };
         ok.then_some(k)
@@ -204,6 +273,34 @@ impl Kind {
             ),
             Kind::Namespace => ("", "v1", "namespaces", false, "Namespace"),
             Kind::Certificate => ("cert-manager.io", "v1", "certificates", true, "Certificate"),
+            Kind::GatewayClass => (GW, "v1", "gatewayclasses", false, "GatewayClass"),
+            Kind::Gateway => (GW, "v1", "gateways", true, "Gateway"),
+            Kind::HTTPRoute => (GW, "v1", "httproutes", true, "HTTPRoute"),
+            Kind::GRPCRoute => (GW, "v1", "grpcroutes", true, "GRPCRoute"),
+            Kind::TLSRoute => (GW, "v1alpha2", "tlsroutes", true, "TLSRoute"),
+            Kind::TCPRoute => (GW, "v1alpha2", "tcproutes", true, "TCPRoute"),
+            Kind::ReferenceGrant => (GW, "v1beta1", "referencegrants", true, "ReferenceGrant"),
+            Kind::SecurityPolicy => (
+                "gateway.envoyproxy.io",
+                "v1alpha1",
+                "securitypolicies",
+                true,
+                "SecurityPolicy",
+            ),
+            Kind::AuthorizationPolicy => (
+                "security.istio.io",
+                "v1",
+                "authorizationpolicies",
+                true,
+                "AuthorizationPolicy",
+            ),
+            Kind::RequestAuthentication => (
+                "security.istio.io",
+                "v1",
+                "requestauthentications",
+                true,
+                "RequestAuthentication",
+            ),
         };
         KindApi {
             group,
@@ -214,6 +311,8 @@ impl Kind {
         }
     }
 }
+
+const GW: &str = crate::gateway::GROUP;
 
 struct KindApi {
     group: &'static str,
@@ -268,6 +367,13 @@ pub enum Resource {
     ValidatingWebhookConfiguration(Box<ValidatingWebhookConfiguration>),
     Namespace(Box<Namespace>),
     Certificate(Box<CertManagerCertificate>),
+    GatewayClass(Box<GatewayClass>),
+    Gateway(Box<Gateway>),
+    /// HTTPRoute, GRPCRoute, TLSRoute and TCPRoute: the object's kind tells which.
+    GatewayRoute(Box<GatewayRoute>),
+    ReferenceGrant(Box<ReferenceGrant>),
+    /// SecurityPolicy, AuthorizationPolicy and RequestAuthentication.
+    AccessPolicy(Box<AccessPolicy>),
 }
 
 /// The fields of a cert-manager `Certificate` that Tollgate reads.
@@ -480,6 +586,15 @@ impl Object {
             }
             Kind::Namespace => Resource::Namespace(typed(&value)?),
             Kind::Certificate => Resource::Certificate(typed(&value)?),
+            Kind::GatewayClass => Resource::GatewayClass(typed(&value)?),
+            Kind::Gateway => Resource::Gateway(typed(&value)?),
+            Kind::HTTPRoute | Kind::GRPCRoute | Kind::TLSRoute | Kind::TCPRoute => {
+                Resource::GatewayRoute(typed(&value)?)
+            }
+            Kind::ReferenceGrant => Resource::ReferenceGrant(typed(&value)?),
+            Kind::SecurityPolicy | Kind::AuthorizationPolicy | Kind::RequestAuthentication => {
+                Resource::AccessPolicy(typed(&value)?)
+            }
         };
         let meta = resource.metadata();
         let Some(name) = meta.name.clone().filter(|n| !n.is_empty()) else {
@@ -605,6 +720,11 @@ impl Resource {
             Resource::ValidatingWebhookConfiguration(o) => &o.metadata,
             Resource::Namespace(o) => &o.metadata,
             Resource::Certificate(o) => &o.metadata,
+            Resource::GatewayClass(o) => &o.metadata,
+            Resource::Gateway(o) => &o.metadata,
+            Resource::GatewayRoute(o) => &o.metadata,
+            Resource::ReferenceGrant(o) => &o.metadata,
+            Resource::AccessPolicy(o) => &o.metadata,
         }
     }
 }
