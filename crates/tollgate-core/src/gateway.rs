@@ -486,11 +486,15 @@ impl ReferenceGrant {
         to_kind: &str,
         to_name: &str,
     ) -> bool {
-        let from = self.spec.from.iter().any(|f| {
-            f.group == GROUP && f.kind == from_kind && f.namespace == from_namespace
-        });
+        let from = self
+            .spec
+            .from
+            .iter()
+            .any(|f| f.group == GROUP && f.kind == from_kind && f.namespace == from_namespace);
         let to = self.spec.to.iter().any(|t| {
-            t.group == to_group && t.kind == to_kind && t.name.as_deref().is_none_or(|n| n == to_name)
+            t.group == to_group
+                && t.kind == to_kind
+                && t.name.as_deref().is_none_or(|n| n == to_name)
         });
         from && to
     }

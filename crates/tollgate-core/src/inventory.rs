@@ -22,6 +22,12 @@ use crate::controller::{
 use crate::manifest::SourceFile;
 use crate::object::{Kind, Object, Resource, SecretInfo};
 
+mod gateway;
+pub use gateway::{
+    Attachment, BackendEntry, GatewayEntry, GatewayRouteEntry, GatewayRouteRef, ListenerEntry,
+    ParentEntry, RefCheck, RefState, implementation_name, intersect,
+};
+
 /// Which kinds the inventory can speak for.
 ///
 /// A cluster listing is *complete*: every object of a listed kind is known (within the listed
@@ -201,18 +207,26 @@ pub struct Posture {
     pub waf: Control,
 }
 
-/// One route: a host and path an Ingress sends somewhere.
+/// One route: a host and path that an Ingress or a Gateway API route sends somewhere.
 #[derive(Debug, Clone)]
 pub struct Route {
-    /// Index into [`Inventory::ingresses`].
-    pub ingress: usize,
+    /// Index into [`Inventory::objects`] of the object that defines the route: an Ingress, or an
+    /// HTTPRoute, GRPCRoute, TLSRoute or TCPRoute.
+    pub object: usize,
+    /// Index into [`Inventory::ingresses`], for a route of an Ingress.
+    pub ingress: Option<usize>,
+    /// For a route of a Gateway API route object: which rule, and the listeners serving it.
+    pub gateway: Option<GatewayRouteRef>,
+    /// The namespace of the backend (a Gateway API backendRef may name another namespace).
+    pub namespace: String,
     /// The host, `None` when the rule has none (matches any Host header).
     pub host: Option<String>,
     /// The path, `None` for the Ingress's default backend.
     pub path: Option<String>,
     /// How the path matches.
     pub path_type: PathType,
-    /// Pointer to the backend in the Ingress (`/spec/rules/0/http/paths/1/backend`).
+    /// Pointer to the backend in the defining object (`/spec/rules/0/http/paths/1/backend`,
+    /// `/spec/rules/0/backendRefs/1`; `/spec/rules/0` for a Gateway API rule without backends).
     pub backend_pointer: String,
     /// Where it goes.
     pub backend: Backend,
@@ -243,8 +257,12 @@ pub struct Inventory {
     pub scope: Scope,
     /// The Ingresses with their classes.
     pub ingresses: Vec<IngressEntry>,
-    /// Every route of every Ingress.
+    /// Every route of every Ingress, then of every Gateway API route object.
     pub routes: Vec<Route>,
+    /// The Gateways, with their classes and listener certificates.
+    pub gateways: Vec<GatewayEntry>,
+    /// The Gateway API route objects, with how their parents and backends resolve.
+    pub gateway_routes: Vec<GatewayRouteEntry>,
     /// The ingress-nginx controller installations among the workloads, found once here
     /// because many rules ask about them.
     pub installations: Vec<crate::installation::Installation>,
@@ -309,6 +327,8 @@ impl Inventory {
             scope,
             ingresses: Vec::new(),
             routes: Vec::new(),
+            gateways: Vec::new(),
+            gateway_routes: Vec::new(),
             installations: Vec::new(),
             tls_uses: Vec::new(),
             index,
@@ -332,6 +352,7 @@ impl Inventory {
         inv.routes = (0..inv.ingresses.len())
             .flat_map(|i| inv.routes_of(i, &nginx))
             .collect();
+        inv.build_gateways();
         inv.tls_uses = inv.find_tls_uses();
         inv
     }
@@ -549,6 +570,41 @@ impl Inventory {
             Backend::Service { name, .. } => self.get_index(Kind::Service, ns, name),
             _ => None,
         };
+        let tls_secret = host
+            .as_deref()
+            .and_then(|h| self.tls_secret_for(ingress, h));
+        let mut route = self.backend_route(
+            self.ingresses[ingress].object,
+            Some(ingress),
+            ns,
+            host,
+            path,
+            path_type,
+            backend_pointer,
+            backend,
+            service,
+            posture,
+        );
+        route.tls_secret = tls_secret;
+        route
+    }
+
+    /// A route to `backend` in `ns` (the Service at index `service`, when it exists), followed
+    /// to its port, endpoints, workloads and NetworkPolicies.
+    #[allow(clippy::too_many_arguments)]
+    fn backend_route(
+        &self,
+        object: usize,
+        ingress: Option<usize>,
+        ns: &str,
+        host: Option<String>,
+        path: Option<String>,
+        path_type: PathType,
+        backend_pointer: String,
+        backend: Backend,
+        service: Option<usize>,
+        posture: Posture,
+    ) -> Route {
         let svc = service.and_then(|i| match &self.objects[i].resource {
             Resource::Service(s) => Some(&**s),
             _ => None,
@@ -581,11 +637,11 @@ impl Inventory {
         };
         workloads.sort_by_key(by_name);
         network_policies.sort_by_key(by_name);
-        let tls_secret = host
-            .as_deref()
-            .and_then(|h| self.tls_secret_for(ingress, h));
         Route {
+            object,
             ingress,
+            gateway: None,
+            namespace: ns.to_owned(),
             host,
             path,
             path_type,
@@ -594,7 +650,7 @@ impl Inventory {
             service,
             service_port,
             ready_endpoints,
-            tls_secret,
+            tls_secret: None,
             workloads,
             network_policies,
             posture,

@@ -888,7 +888,7 @@ fn exposure(inv: &Inventory) -> Exposure {
             host: r.host.clone().unwrap_or_else(|| "*".to_owned()),
             path: r.path.clone().unwrap_or_else(|| "(default)".to_owned()),
             path_type: r.path_type,
-            ingress: format!("{}/{}", r.ingress.namespace, r.ingress.name),
+            ingress: crate::render::map::route_label(&r.route),
             class: r.class.clone(),
             controller: r.controller.clone(),
             backend: map::backend_text(r),

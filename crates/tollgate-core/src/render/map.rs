@@ -19,18 +19,27 @@ pub struct MapRoute {
     pub path: Option<String>,
     /// `Exact`, `Prefix` or `ImplementationSpecific`.
     pub path_type: PathType,
-    /// Whether this is the Ingress's default backend.
+    /// Whether this is the Ingress's default backend (or a TLS/TCP route, which has no path).
     pub default_backend: bool,
-    /// The Ingress.
-    pub ingress: MapRef,
-    /// The IngressClass in force.
+    /// The object defining the route: an Ingress, HTTPRoute, GRPCRoute, TLSRoute or TCPRoute.
+    pub route: MapRef,
+    /// The Ingress, for a route of an Ingress.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ingress: Option<MapRef>,
+    /// The Gateway listeners serving a Gateway API route (empty when its Gateway is not in the
+    /// input).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub listeners: Vec<MapListener>,
+    /// The IngressClass, or the GatewayClass, in force.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class: Option<String>,
-    /// The controller, when known.
+    /// The controller, when known (`ingress-nginx`; a GatewayClass's `controllerName`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub controller: Option<String>,
     /// Where the route goes.
     pub backend: Backend,
+    /// The backend's namespace.
+    pub backend_namespace: String,
     /// Whether the backend Service is in the inventory.
     pub service_found: bool,
     /// The Service port it resolves to.
@@ -59,6 +68,19 @@ pub struct MapRef {
     pub namespace: String,
     /// Name.
     pub name: String,
+}
+
+/// A Gateway listener serving a route.
+#[derive(Debug, Serialize)]
+pub struct MapListener {
+    /// The Gateway.
+    pub gateway: MapRef,
+    /// The listener's name.
+    pub listener: String,
+    /// Its protocol.
+    pub protocol: String,
+    /// Its port.
+    pub port: i32,
 }
 
 /// A resolved Service port.
@@ -90,7 +112,46 @@ pub fn routes(inv: &Inventory) -> Vec<MapRoute> {
 }
 
 fn map_route(inv: &Inventory, r: &Route) -> MapRoute {
-    let entry = &inv.ingresses[r.ingress];
+    let (class, controller) = match (r.ingress, &r.gateway) {
+        (Some(i), _) => {
+            let class = &inv.ingresses[i].class;
+            (
+                class.class.clone(),
+                class.controller.as_ref().map(|c| c.name().to_owned()),
+            )
+        }
+        (None, Some(g)) => match g.listeners.first() {
+            Some(&(gw, _)) => {
+                let entry = &inv.gateways[gw];
+                let (_, body) = inv.gateway(entry);
+                (
+                    Some(body.spec.gateway_class_name.clone()),
+                    entry.controller.as_deref().map(|c| {
+                        crate::inventory::implementation_name(c)
+                            .map_or_else(|| c.to_owned(), str::to_owned)
+                    }),
+                )
+            }
+            None => (None, None),
+        },
+        (None, None) => (None, None),
+    };
+    let listeners = r
+        .gateway
+        .iter()
+        .flat_map(|g| &g.listeners)
+        .filter_map(|&(gw, l)| {
+            let entry = &inv.gateways[gw];
+            let (_, body) = inv.gateway(entry);
+            let listener = body.spec.listeners.get(l)?;
+            Some(MapListener {
+                gateway: map_ref(inv, entry.object),
+                listener: listener.name.clone(),
+                protocol: listener.protocol.clone(),
+                port: listener.port,
+            })
+        })
+        .collect();
     let service_port = r.service.zip(r.service_port).and_then(|(s, p)| {
         let Resource::Service(svc) = &inv.objects[s].resource else {
             return None;
@@ -110,10 +171,13 @@ fn map_route(inv: &Inventory, r: &Route) -> MapRoute {
         path: r.path.clone(),
         path_type: r.path_type,
         default_backend: r.path.is_none(),
-        ingress: map_ref(inv, entry.object),
-        class: entry.class.class.clone(),
-        controller: entry.class.controller.as_ref().map(|c| c.name().to_owned()),
+        route: map_ref(inv, r.object),
+        ingress: r.ingress.map(|i| map_ref(inv, inv.ingresses[i].object)),
+        listeners,
+        class,
+        controller,
         backend: r.backend.clone(),
+        backend_namespace: r.namespace.clone(),
         service_found: r.service.is_some(),
         service_port,
         ready_endpoints: r.ready_endpoints,
@@ -164,7 +228,7 @@ pub fn backend_text(r: &MapRoute) -> String {
 #[must_use]
 pub fn table(inv: &Inventory, color: bool) -> String {
     let header = [
-        "HOST", "PATH", "TYPE", "INGRESS", "CLASS", "BACKEND", "READY", "TLS", "AUTH", "ALLOW",
+        "HOST", "PATH", "TYPE", "ROUTE", "CLASS", "BACKEND", "READY", "TLS", "AUTH", "ALLOW",
         "RATE", "WAF",
     ];
     let mut rows: Vec<[String; 12]> = Vec::new();
@@ -178,7 +242,7 @@ pub fn table(inv: &Inventory, color: bool) -> String {
                 PathType::ImplementationSpecific => "Impl",
             }
             .into(),
-            format!("{}/{}", r.ingress.namespace, r.ingress.name),
+            route_label(&r.route),
             match (&r.class, &r.controller) {
                 (Some(c), Some(ctl)) if c != ctl => format!("{c} ({ctl})"),
                 (Some(c), _) => c.clone(),
@@ -221,12 +285,22 @@ pub fn table(inv: &Inventory, color: bool) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "\n{} routes, {} hosts, {} Ingresses. READY ? = endpoints not in the input; AUTH/ALLOW/RATE/WAF ? = cannot be known from the objects (controller not modelled, or set elsewhere).",
+        "\n{} routes, {} hosts, {} Ingresses, {} Gateway API routes. READY ? = endpoints not in the input; AUTH/ALLOW/RATE/WAF ? = cannot be known from the objects (controller not modelled, or set elsewhere).",
         inv.routes.len(),
         hosts.len(),
-        inv.ingresses.len()
+        inv.ingresses.len(),
+        inv.gateway_routes.len()
     );
     out
+}
+
+/// How reports name a route's object: `ns/name` for an Ingress (the column's long-standing form), `Kind ns/name` for the others.
+pub fn route_label(r: &MapRef) -> String {
+    if r.kind == "Ingress" {
+        format!("{}/{}", r.namespace, r.name)
+    } else {
+        format!("{} {}/{}", r.kind, r.namespace, r.name)
+    }
 }
 
 fn dot_escape(s: &str) -> String {
@@ -243,8 +317,11 @@ pub fn dot(inv: &Inventory) -> String {
     let mut edges = BTreeSet::new();
     for r in routes(inv) {
         let host = format!("host:{}", r.host.as_deref().unwrap_or("*"));
-        let ing = format!("ing:{}/{}", r.ingress.namespace, r.ingress.name);
-        let svc = format!("svc:{}/{}", r.ingress.namespace, backend_text(&r));
+        let ing = format!(
+            "ing:{}/{}/{}",
+            r.route.kind, r.route.namespace, r.route.name
+        );
+        let svc = format!("svc:{}/{}", r.backend_namespace, backend_text(&r));
         nodes.insert((
             host.clone(),
             r.host.clone().unwrap_or_else(|| "* (any host)".into()),
@@ -252,7 +329,7 @@ pub fn dot(inv: &Inventory) -> String {
         ));
         nodes.insert((
             ing.clone(),
-            format!("Ingress {}/{}", r.ingress.namespace, r.ingress.name),
+            format!("{} {}/{}", r.route.kind, r.route.namespace, r.route.name),
             "box",
         ));
         nodes.insert((
@@ -266,7 +343,20 @@ pub fn dot(inv: &Inventory) -> String {
             r.path_type.as_str(),
             if r.tls_secret.is_some() { " 🔒" } else { "" }
         );
-        edges.insert((host, ing.clone(), label));
+        edges.insert((host.clone(), ing.clone(), label));
+        for l in &r.listeners {
+            let gw = format!("gw:{}/{}", l.gateway.namespace, l.gateway.name);
+            nodes.insert((
+                gw.clone(),
+                format!("Gateway {}/{}", l.gateway.namespace, l.gateway.name),
+                "house",
+            ));
+            edges.insert((
+                gw,
+                host.clone(),
+                format!("{} {}:{}", l.listener, l.protocol, l.port),
+            ));
+        }
         edges.insert((ing, svc.clone(), String::new()));
         for w in &r.workloads {
             let wl = format!("wl:{}/{}/{}", w.kind, w.namespace, w.name);
@@ -315,9 +405,9 @@ pub fn mermaid(inv: &Inventory) -> String {
     for r in routes(inv) {
         let host_label = r.host.clone().unwrap_or_else(|| "* any host".into());
         let host = id_of(&format!("host:{host_label}"));
-        let ing_label = format!("Ingress {}/{}", r.ingress.namespace, r.ingress.name);
+        let ing_label = format!("{} {}/{}", r.route.kind, r.route.namespace, r.route.name);
         let ing = id_of(&ing_label);
-        let svc_label = format!("Service {}/{}", r.ingress.namespace, backend_text(&r));
+        let svc_label = format!("Service {}/{}", r.backend_namespace, backend_text(&r));
         let svc = id_of(&svc_label);
         lines.insert(format!("  {host}([\"{}\"])", esc(&host_label)));
         lines.insert(format!("  {ing}[\"{}\"]", esc(&ing_label)));
@@ -333,6 +423,15 @@ pub fn mermaid(inv: &Inventory) -> String {
             if r.tls_secret.is_some() { " TLS" } else { "" }
         );
         lines.insert(format!("  {host} -->|\"{}\"| {ing}", esc(&label)));
+        for l in &r.listeners {
+            let gw_label = format!("Gateway {}/{}", l.gateway.namespace, l.gateway.name);
+            let gw = id_of(&gw_label);
+            lines.insert(format!("  {gw}[/\"{}\"\\]", esc(&gw_label)));
+            lines.insert(format!(
+                "  {gw} -->|\"{}\"| {host}",
+                esc(&format!("{} {}:{}", l.listener, l.protocol, l.port))
+            ));
+        }
         lines.insert(format!("  {ing} --> {svc}"));
         for w in &r.workloads {
             let wl_label = format!("{} {}/{}", w.kind, w.namespace, w.name);

@@ -320,7 +320,7 @@ fn ctrlc_handler(f: impl Fn() + Send + 'static) -> std::io::Result<()> {
 pub fn route_table(inventory: &Inventory) -> RouteTable {
     let mut routes = Vec::new();
     for route in &inventory.routes {
-        let ingress = &inventory.objects[inventory.ingresses[route.ingress].object];
+        let ingress = &inventory.objects[route.object];
         let (service, mut port_number, mut port_name) = match &route.backend {
             Backend::Service { name, port } => (
                 Some(name.clone()),

@@ -130,7 +130,7 @@ impl Rule for AllowlistTooBroad {
             if !nginx || object.annotation(SATISFY).map(str::trim) != Some("any") {
                 continue;
             }
-            let Some(posture) = posture_of.get(&index) else {
+            let Some(posture) = posture_of.get(&Some(index)) else {
                 continue;
             };
             let password_or_external =

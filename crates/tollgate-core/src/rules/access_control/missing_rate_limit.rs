@@ -77,7 +77,7 @@ impl Rule for MissingRateLimit {
                 }
             };
             let d = out.report(
-                inv.ingresses[route.ingress].object,
+                route.object,
                 path_pointer(route),
                 format!(
                     "{} ({why}, to {}) has no rate limit",

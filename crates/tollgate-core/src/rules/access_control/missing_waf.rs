@@ -93,7 +93,7 @@ impl Rule for MissingWaf {
             };
             let name = if host.is_empty() { "any host" } else { host };
             let d = out.report(
-                inv.ingresses[route.ingress].object,
+                route.object,
                 pointer,
                 format!("`{name}` must be behind a WAF (`wafRequiredHosts` has `{glob}`) and this Ingress applies none"),
             );

@@ -135,12 +135,12 @@ pub(crate) fn backend_name(route: &Route) -> String {
 
 /// The controller serving a route.
 pub(crate) fn controller_of<'a>(inv: &'a Inventory, route: &Route) -> Option<&'a Controller> {
-    inv.ingresses[route.ingress].class.controller.as_ref()
+    inv.ingresses[route.ingress?].class.controller.as_ref()
 }
 
-/// The Ingress object of a route.
+/// The object defining a route (the Ingress, for the rules that read annotations).
 pub(crate) fn ingress_object<'a>(inv: &'a Inventory, route: &Route) -> &'a Object {
-    &inv.objects[inv.ingresses[route.ingress].object]
+    &inv.objects[route.object]
 }
 
 /// An IP allow-list as an annotation writes it.

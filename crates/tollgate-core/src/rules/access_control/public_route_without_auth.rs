@@ -94,7 +94,7 @@ impl Rule for PublicRouteWithoutAuth {
                 _ => continue,
             };
             let d = out.report(
-                inv.ingresses[route.ingress].object,
+                route.object,
                 path_pointer(route),
                 format!(
                     "{} reaches {} with no authentication and {allowlist} ({why})",

@@ -81,7 +81,7 @@ impl Rule for SensitivePathWithoutAllowlist {
                 }
             };
             let d = out.report(
-                inv.ingresses[route.ingress].object,
+                route.object,
                 path_pointer(route),
                 format!(
                     "{} (sensitive path `{prefix}`, to {}) {what}",

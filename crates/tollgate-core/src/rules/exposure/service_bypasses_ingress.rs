@@ -90,7 +90,8 @@ impl Rule for ServiceBypassesIngress {
             if let Some(own) = routed.get(&s) {
                 let needs_node_ports = own.iter().all(|r| {
                     matches!(
-                        inv.ingresses[r.ingress].class.controller,
+                        r.ingress
+                            .and_then(|i| inv.ingresses[i].class.controller.clone()),
                         Some(Controller::Gce | Controller::AwsAlb)
                     )
                 });
@@ -98,7 +99,7 @@ impl Rule for ServiceBypassesIngress {
                     continue;
                 }
                 let route = own[0];
-                let ingress = &inv.objects[inv.ingresses[route.ingress].object];
+                let ingress = &inv.objects[route.object];
                 out.report(
                     s,
                     "/spec/type",
@@ -138,7 +139,7 @@ impl Rule for ServiceBypassesIngress {
             let Some((other, route, workload)) = found else {
                 continue;
             };
-            let ingress = &inv.objects[inv.ingresses[route.ingress].object];
+            let ingress = &inv.objects[route.object];
             let pods = match workload {
                 Some(w) => {
                     let w = &inv.objects[w];

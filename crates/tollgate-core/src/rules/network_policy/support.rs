@@ -39,7 +39,7 @@ pub(crate) fn routed_workloads(inv: &Inventory) -> Vec<RoutedWorkload> {
             // from files or listed from a cluster give the same message.
             routes.sort_by_cached_key(|&r| {
                 let route = &inv.routes[r];
-                let ingress = &inv.objects[inv.ingresses[route.ingress].object];
+                let ingress = &inv.objects[route.object];
                 (
                     ingress.ns().to_owned(),
                     ingress.name.clone(),
@@ -124,7 +124,7 @@ pub(crate) fn target_port(inv: &Inventory, route: &Route) -> Option<IntOrString>
 
 /// A one-line description of a route for messages: `` `host/path` (Ingress `name`) ``.
 pub(crate) fn describe_route(inv: &Inventory, route: &Route) -> String {
-    let ingress = &inv.objects[inv.ingresses[route.ingress].object].name;
+    let ingress = &inv.objects[route.object].name;
     let host = route.host.as_deref().unwrap_or("*");
     match &route.path {
         Some(path) => format!("`{host}{path}` (Ingress `{ingress}`)"),

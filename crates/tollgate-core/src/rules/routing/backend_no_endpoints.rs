@@ -66,9 +66,8 @@ impl Rule for BackendNoEndpoints {
             else {
                 continue;
             };
-            let entry = &inv.ingresses[route.ingress];
-            let object = &inv.objects[entry.object];
-            let ns = object.ns();
+            let object = &inv.objects[route.object];
+            let ns = route.namespace.as_str();
             if is_alb_action(object, route) || !endpoints_known(inv, ns) {
                 continue;
             }
@@ -85,9 +84,15 @@ impl Rule for BackendNoEndpoints {
                 None => port.port.to_string(),
             };
             let why = reason(inv, ns, svc, port, &route.workloads);
+            // An Ingress names the Service under `service/name`; a backendRef is the reference.
+            let pointer = if route.ingress.is_some() {
+                format!("{}/service/name", route.backend_pointer)
+            } else {
+                format!("{}/name", route.backend_pointer)
+            };
             let d = out.report(
-                entry.object,
-                format!("{}/service/name", route.backend_pointer),
+                route.object,
+                pointer,
                 format!("Service `{name}` port {port_text} has no ready endpoints{why}"),
             );
             if let Some(h) = &route.host {

@@ -47,7 +47,11 @@ impl Rule for BackendPortMissing {
             let (Some(service), None) = (route.service, route.service_port) else {
                 continue;
             };
-            let entry = &cx.inventory.ingresses[route.ingress];
+            // A Gateway API backendRef's port is judged by `route-backend-missing`.
+            let Some(ingress) = route.ingress else {
+                continue;
+            };
+            let entry = &cx.inventory.ingresses[ingress];
             if is_alb_action(&cx.inventory.objects[entry.object], route) {
                 continue;
             }

@@ -44,7 +44,11 @@ impl Rule for BackendServiceMissing {
             let Backend::Service { name, .. } = &route.backend else {
                 continue;
             };
-            let entry = &cx.inventory.ingresses[route.ingress];
+            // A Gateway API backendRef is judged by `route-backend-missing`.
+            let Some(ingress) = route.ingress else {
+                continue;
+            };
+            let entry = &cx.inventory.ingresses[ingress];
             let object = &cx.inventory.objects[entry.object];
             if route.service.is_some() || is_alb_action(object, route) {
                 continue;

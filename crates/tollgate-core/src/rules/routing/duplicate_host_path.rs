@@ -53,7 +53,11 @@ impl Rule for DuplicateHostPath {
         let mut first: HashMap<(String, String, PathType, String), usize> = HashMap::new();
         for (i, route) in inv.routes.iter().enumerate() {
             let Some(path) = &route.path else { continue };
-            let entry = &inv.ingresses[route.ingress];
+            // Gateway API routes have `duplicate-route-hostname-path`, with their own precedence.
+            let Some(ingress) = route.ingress else {
+                continue;
+            };
+            let entry = &inv.ingresses[ingress];
             let object = &inv.objects[entry.object];
             if is_acme_solver(object) {
                 continue;
@@ -79,7 +83,7 @@ impl Rule for DuplicateHostPath {
                 first.insert(key, i);
                 continue;
             };
-            let other = &inv.objects[inv.ingresses[inv.routes[j].ingress].object];
+            let other = &inv.objects[inv.routes[j].object];
             let canary = |o: &Object| o.annotation(CANARY) == Some("true");
             if nginx && canary(object) != canary(other) {
                 continue;

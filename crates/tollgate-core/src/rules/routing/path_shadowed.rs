@@ -110,7 +110,10 @@ impl Rule for PathShadowed {
             let Some(path) = route.path.as_deref() else {
                 continue;
             };
-            let entry = &inv.ingresses[route.ingress];
+            let Some(ingress) = route.ingress else {
+                continue;
+            };
+            let entry = &inv.ingresses[ingress];
             let object = &inv.objects[entry.object];
             if entry.class.controller != Some(Controller::IngressNginx)
                 || is_nginx_canary(entry, object)
@@ -142,7 +145,7 @@ impl Rule for PathShadowed {
             let Some(source) = routes.iter().find(|r| r.regex) else {
                 continue;
             };
-            let source = &inv.objects[inv.ingresses[source.route.ingress].object];
+            let source = &inv.objects[source.route.object];
             let locations = locations(routes);
             let mut problems: BTreeMap<usize, Problem> = BTreeMap::new();
             for probe in probes(routes) {
@@ -186,14 +189,13 @@ impl Rule for PathShadowed {
             );
             for (r, problem) in problems {
                 let hr = &routes[r];
-                let entry = &inv.ingresses[hr.route.ingress];
                 let message = match problem {
                     Problem::Shadowed {
                         probe,
                         by: Some(by),
                     } => {
                         let by = &routes[by];
-                        let owner = &inv.objects[inv.ingresses[by.route.ingress].object];
+                        let owner = &inv.objects[by.route.object];
                         let how = if by.pattern { "regex path" } else { "path" };
                         format!(
                             "`{probe}`, which this path should serve, goes to {} of Ingress \
@@ -216,7 +218,7 @@ impl Rule for PathShadowed {
                     ),
                 };
                 let d = out.report(
-                    entry.object,
+                    hr.route.object,
                     format!(
                         "{}/path",
                         hr.route.backend_pointer.trim_end_matches("/backend")
