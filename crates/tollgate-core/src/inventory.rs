@@ -54,10 +54,10 @@ impl Scope {
     }
 }
 
-/// A TLS Secret named by Ingresses.
+/// A TLS Secret named by Ingresses (`spec.tls`) or Gateway listeners (`tls.certificateRefs`).
 #[derive(Debug, Clone)]
 pub struct TlsUse {
-    /// The Secret's namespace (that of the Ingresses naming it).
+    /// The Secret's namespace.
     pub namespace: String,
     /// The Secret's name.
     pub name: String,
@@ -65,19 +65,22 @@ pub struct TlsUse {
     pub object: Option<usize>,
     /// Index of the cert-manager Certificate that writes it, when one was read.
     pub certificate: Option<usize>,
-    /// The `spec.tls` entries naming it.
+    /// The `spec.tls` entries and listeners naming it.
     pub users: Vec<TlsUser>,
 }
 
-/// One `spec.tls` entry naming a Secret.
+/// One `spec.tls` entry of an Ingress, or one Gateway listener, naming a Secret.
 #[derive(Debug, Clone)]
 pub struct TlsUser {
-    /// Index of the Ingress in [`Inventory::objects`].
-    pub ingress: usize,
-    /// Index of the entry in `spec.tls`.
-    pub tls_index: usize,
-    /// The entry's hosts.
+    /// Index of the Ingress or Gateway in [`Inventory::objects`].
+    pub object: usize,
+    /// Pointer to the entry naming the Secret: `/spec/tls/0`, or the listener
+    /// `/spec/listeners/1` (a finding under it is about this use).
+    pub pointer: String,
+    /// The hosts served with the Secret: the entry's `hosts`, or the listener's `hostname`.
     pub hosts: Vec<String>,
+    /// Pointer to each host, in the same order.
+    pub host_pointers: Vec<String>,
 }
 
 /// An Ingress in the inventory with its resolved class.
@@ -668,13 +671,40 @@ impl Inventory {
                 let Some(name) = t.secret_name.as_deref().filter(|n| !n.is_empty()) else {
                     continue;
                 };
+                let hosts = t.hosts.clone().unwrap_or_default();
                 uses.entry((object.ns().to_owned(), name.to_owned()))
                     .or_default()
                     .push(TlsUser {
-                        ingress: entry.object,
-                        tls_index: i,
-                        hosts: t.hosts.clone().unwrap_or_default(),
+                        object: entry.object,
+                        pointer: format!("/spec/tls/{i}"),
+                        host_pointers: (0..hosts.len())
+                            .map(|j| format!("/spec/tls/{i}/hosts/{j}"))
+                            .collect(),
+                        hosts,
                     });
+            }
+        }
+        for g in &self.gateways {
+            let (_, gw) = self.gateway(g);
+            for (l, listener) in g.listeners.iter().enumerate() {
+                // A Secret across namespaces without a grant is not served, whatever it holds.
+                for c in &listener.certificates {
+                    if !matches!(c.state, RefState::Found(_) | RefState::Missing | RefState::NotInScope) {
+                        continue;
+                    }
+                    let hostname = gw.spec.listeners.get(l).and_then(|x| x.hostname.clone());
+                    uses.entry((c.namespace.clone(), c.name.clone()))
+                        .or_default()
+                        .push(TlsUser {
+                            object: g.object,
+                            pointer: format!("/spec/listeners/{l}"),
+                            host_pointers: hostname
+                                .iter()
+                                .map(|_| format!("/spec/listeners/{l}/hostname"))
+                                .collect(),
+                            hosts: hostname.into_iter().collect(),
+                        });
+                }
             }
         }
         uses.into_iter()

@@ -25,7 +25,8 @@ pub struct CertRow {
     pub status: &'static str,
     /// Hosts served with it (`tls[].hosts` of the Ingresses naming it).
     pub hosts: Vec<String>,
-    /// Ingresses naming it, `namespace/name`.
+    /// Ingresses naming it, `namespace/name`, and Gateways whose listeners name it,
+    /// `Gateway namespace/name`.
     pub ingresses: Vec<String>,
     /// The leaf, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,14 +137,14 @@ impl Probe {
 pub fn rows(inv: &Inventory, findings: &[Finding], at: Timestamp) -> Vec<CertRow> {
     let uses = &inv.tls_uses;
     // Which Secret a finding is about: the Secret itself, or a `spec.tls[i]` entry naming it.
-    let mut by_entry: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    let mut by_entry: BTreeMap<(usize, String), usize> = BTreeMap::new();
     let mut by_secret: BTreeMap<usize, usize> = BTreeMap::new();
     for (row, u) in uses.iter().enumerate() {
         if let Some(o) = u.object {
             by_secret.insert(o, row);
         }
         for user in &u.users {
-            by_entry.insert((user.ingress, user.tls_index), row);
+            by_entry.insert((user.object, user.pointer.clone()), row);
         }
     }
     let mut attached: Vec<Vec<CertFinding>> = uses.iter().map(|_| Vec::new()).collect();
@@ -151,7 +152,7 @@ pub fn rows(inv: &Inventory, findings: &[Finding], at: Timestamp) -> Vec<CertRow
         let row = if inv.objects[f.object].kind == Kind::Secret {
             by_secret.get(&f.object)
         } else {
-            tls_index(&f.pointer).and_then(|i| by_entry.get(&(f.object, i)))
+            entry_pointer(&f.pointer).and_then(|p| by_entry.get(&(f.object, p)))
         };
         if let Some(&row) = row {
             attached[row].push(CertFinding {
@@ -177,13 +178,15 @@ pub fn rows(inv: &Inventory, findings: &[Finding], at: Timestamp) -> Vec<CertRow
 }
 
 /// The `spec.tls` index a pointer is under.
-fn tls_index(pointer: &str) -> Option<usize> {
-    pointer
-        .strip_prefix("/spec/tls/")?
-        .split('/')
-        .next()?
-        .parse()
-        .ok()
+/// The `spec.tls` entry (`/spec/tls/0`) or listener (`/spec/listeners/1`) a pointer is under.
+fn entry_pointer(pointer: &str) -> Option<String> {
+    ["/spec/tls/", "/spec/listeners/"].iter().find_map(|prefix| {
+        let index = pointer.strip_prefix(prefix)?.split('/').next()?;
+        index
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| format!("{prefix}{index}"))
+    })
 }
 
 fn row(inv: &Inventory, u: &TlsUse, findings: Vec<CertFinding>, at: Timestamp) -> CertRow {
@@ -194,8 +197,13 @@ fn row(inv: &Inventory, u: &TlsUse, findings: Vec<CertFinding>, at: Timestamp) -
         .users
         .iter()
         .map(|x| {
-            let o = &inv.objects[x.ingress];
-            format!("{}/{}", o.ns(), o.name)
+            let o = &inv.objects[x.object];
+            // Ingresses keep the `ns/name` form of this column; Gateways say what they are.
+            if o.kind == Kind::Ingress {
+                format!("{}/{}", o.ns(), o.name)
+            } else {
+                format!("{} {}/{}", o.kind, o.ns(), o.name)
+            }
         })
         .collect();
     ingresses.dedup();

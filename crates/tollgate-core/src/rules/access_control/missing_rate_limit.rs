@@ -54,6 +54,11 @@ impl Rule for MissingRateLimit {
     fn check(&self, cx: &Context<'_>, out: &mut Diagnostics) {
         let inv = cx.inventory;
         for route in &inv.routes {
+            // Gateway API routes are judged by `route-without-auth`: their controls live in
+            // implementation policies, not in annotations this rule reads.
+            if route.ingress.is_none() {
+                continue;
+            }
             if route.posture.rate_limit != Control::No {
                 continue;
             }

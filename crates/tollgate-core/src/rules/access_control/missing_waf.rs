@@ -63,6 +63,11 @@ impl Rule for MissingWaf {
         // One finding per host of an Ingress rule (or per default backend).
         let mut seen = BTreeSet::new();
         for route in &inv.routes {
+            // Gateway API routes are judged by `route-without-auth`: their controls live in
+            // implementation policies, not in annotations this rule reads.
+            if route.ingress.is_none() {
+                continue;
+            }
             if route.posture.waf != Control::No {
                 continue;
             }

@@ -73,6 +73,11 @@ impl Rule for PublicRouteWithoutAuth {
         let inv = cx.inventory;
         let options = cx.options;
         for route in &inv.routes {
+            // Gateway API routes are judged by `route-without-auth`: their controls live in
+            // implementation policies, not in annotations this rule reads.
+            if route.ingress.is_none() {
+                continue;
+            }
             let path = literal_path(route);
             if first_under(path, &options.auth_exempt_paths).is_some() {
                 continue;

@@ -122,13 +122,16 @@ pub(crate) fn target_port(inv: &Inventory, route: &Route) -> Option<IntOrString>
     )
 }
 
-/// A one-line description of a route for messages: `` `host/path` (Ingress `name`) ``.
+/// A one-line description of a route for messages: `` `host/path` (Ingress `name`) ``,
+/// `` `host/path` (HTTPRoute `name`) ``.
 pub(crate) fn describe_route(inv: &Inventory, route: &Route) -> String {
-    let ingress = &inv.objects[route.object].name;
+    let object = &inv.objects[route.object];
+    let (kind, name) = (object.kind, &object.name);
     let host = route.host.as_deref().unwrap_or("*");
     match &route.path {
-        Some(path) => format!("`{host}{path}` (Ingress `{ingress}`)"),
-        None => format!("the default backend of Ingress `{ingress}`"),
+        Some(path) => format!("`{host}{path}` ({kind} `{name}`)"),
+        None if route.ingress.is_some() => format!("the default backend of Ingress `{name}`"),
+        None => format!("`{host}` ({kind} `{name}`)"),
     }
 }
 

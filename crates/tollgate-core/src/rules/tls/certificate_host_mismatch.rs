@@ -61,8 +61,8 @@ impl Rule for CertificateHostMismatch {
                         format!("names only {}", all.join(", "))
                     };
                     let d = out.report(
-                        user.ingress,
-                        format!("/spec/tls/{}/hosts/{j}", user.tls_index),
+                        user.object,
+                        user.host_pointers[j].clone(),
                         format!(
                             "host `{host}` is served with secret `{}`, whose certificate {names}",
                             s.secret_name()

@@ -77,15 +77,21 @@ impl Served<'_> {
             .tls_use
             .users
             .iter()
-            .map(|u| inv.objects[u.ingress].name.as_str())
+            .map(|u| inv.objects[u.object].name.as_str())
             .collect();
         ingresses.sort_unstable();
         ingresses.dedup();
         let hosts = self.hosts();
-        let what = if ingresses.len() == 1 {
-            "Ingress"
-        } else {
-            "Ingresses"
+        let gateways = self
+            .tls_use
+            .users
+            .iter()
+            .all(|u| inv.objects[u.object].kind == crate::object::Kind::Gateway);
+        let what = match (gateways, ingresses.len()) {
+            (true, 1) => "Gateway",
+            (true, _) => "Gateways",
+            (false, 1) => "Ingress",
+            (false, _) => "Ingresses",
         };
         let list = ingresses.join(", ");
         if hosts.is_empty() {
