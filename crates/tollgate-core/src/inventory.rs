@@ -689,7 +689,10 @@ impl Inventory {
             for (l, listener) in g.listeners.iter().enumerate() {
                 // A Secret across namespaces without a grant is not served, whatever it holds.
                 for c in &listener.certificates {
-                    if !matches!(c.state, RefState::Found(_) | RefState::Missing | RefState::NotInScope) {
+                    if !matches!(
+                        c.state,
+                        RefState::Found(_) | RefState::Missing | RefState::NotInScope
+                    ) {
                         continue;
                     }
                     let hostname = gw.spec.listeners.get(l).and_then(|x| x.hostname.clone());

@@ -180,13 +180,15 @@ pub fn rows(inv: &Inventory, findings: &[Finding], at: Timestamp) -> Vec<CertRow
 /// The `spec.tls` index a pointer is under.
 /// The `spec.tls` entry (`/spec/tls/0`) or listener (`/spec/listeners/1`) a pointer is under.
 fn entry_pointer(pointer: &str) -> Option<String> {
-    ["/spec/tls/", "/spec/listeners/"].iter().find_map(|prefix| {
-        let index = pointer.strip_prefix(prefix)?.split('/').next()?;
-        index
-            .bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| format!("{prefix}{index}"))
-    })
+    ["/spec/tls/", "/spec/listeners/"]
+        .iter()
+        .find_map(|prefix| {
+            let index = pointer.strip_prefix(prefix)?.split('/').next()?;
+            index
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| format!("{prefix}{index}"))
+        })
 }
 
 fn row(inv: &Inventory, u: &TlsUse, findings: Vec<CertFinding>, at: Timestamp) -> CertRow {

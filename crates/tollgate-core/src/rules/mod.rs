@@ -20,6 +20,7 @@ pub mod registry;
 pub mod access_control;
 pub mod annotations;
 pub mod exposure;
+pub mod gateway_api;
 pub mod health;
 pub mod network_policy;
 pub mod rbac;

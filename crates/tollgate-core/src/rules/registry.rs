@@ -3,7 +3,9 @@
 
 use super::Rule;
 #[allow(unused_imports)]
-use super::{access_control, annotations, exposure, health, network_policy, rbac, routing, tls};
+use super::{
+    access_control, annotations, exposure, gateway_api, health, network_policy, rbac, routing, tls,
+};
 
 static RULES: &[&dyn Rule] = &[
     // BEGIN exposure: TG1xx, in code order
@@ -84,6 +86,17 @@ static RULES: &[&dyn Rule] = &[
     &rbac::webhook_config_write::WebhookConfigWrite,
     &rbac::rbac_escalation_path::RbacEscalationPath,
     // END rbac
+    // BEGIN gateway_api: TG9xx, in code order
+    &gateway_api::gateway_listener_without_tls::GatewayListenerWithoutTls,
+    &gateway_api::gateway_certificate_ref_invalid::GatewayCertificateRefInvalid,
+    &gateway_api::gateway_wildcard_hostname::GatewayWildcardHostname,
+    &gateway_api::route_not_accepted::RouteNotAccepted,
+    &gateway_api::route_backend_missing::RouteBackendMissing,
+    &gateway_api::cross_namespace_ref_without_grant::CrossNamespaceRefWithoutGrant,
+    &gateway_api::duplicate_route_hostname_path::DuplicateRouteHostnamePath,
+    &gateway_api::route_without_auth::RouteWithoutAuth,
+    &gateway_api::gateway_backend_not_isolated::GatewayBackendNotIsolated,
+    // END gateway_api
 ];
 
 /// Every rule, in code order.
