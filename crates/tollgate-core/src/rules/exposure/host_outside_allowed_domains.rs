@@ -7,6 +7,8 @@ declare_rule! {
     /// it). Without `allowedDomains` in the config the rule has nothing to compare against and
     /// reports nothing.
     ///
+    /// Gateway API route `hostnames` and Gateway listener `hostname`s are judged too.
+    ///
     /// ## Why is this bad?
     /// A host outside the organisation's domains is either a mistake that will never resolve, or
     /// a route published under a name nobody controls: traffic for a look-alike or expired
@@ -77,6 +79,42 @@ impl Rule for HostOutsideAllowedDomains {
                 )
                 .host(host);
             }
+        }
+        // Gateway API: route hostnames and listener hostnames.
+        let inv = cx.inventory;
+        let route_hosts = inv.gateway_routes.iter().flat_map(|entry| {
+            let (_, route) = inv.gateway_route(entry);
+            route
+                .spec
+                .hostnames
+                .iter()
+                .enumerate()
+                .map(move |(i, h)| (entry.object, format!("/spec/hostnames/{i}"), h.as_str()))
+        });
+        let listener_hosts = inv.gateways.iter().flat_map(|entry| {
+            let (_, gw) = inv.gateway(entry);
+            gw.spec
+                .listeners
+                .iter()
+                .enumerate()
+                .filter_map(move |(l, x)| {
+                    Some((
+                        entry.object,
+                        format!("/spec/listeners/{l}/hostname"),
+                        x.hostname.as_deref()?,
+                    ))
+                })
+        });
+        for (object, pointer, host) in route_hosts.chain(listener_hosts) {
+            if host.is_empty() || !outside(host) {
+                continue;
+            }
+            out.report(
+                object,
+                pointer,
+                format!("host `{host}` is not under {}", allowed.join(", ")),
+            )
+            .host(host);
         }
     }
 }

@@ -4,6 +4,9 @@ declare_rule! {
     /// ## What it does
     /// Flags Ingress rules whose `host` is a wildcard (`*.example.com`, or `*`).
     ///
+    /// Gateway API route `hostnames` starting with `*` are reported too (a Gateway listener's
+    /// wildcard is `gateway-wildcard-hostname`'s).
+    ///
     /// ## Why is this bad?
     /// A wildcard host answers for every subdomain, including ones nobody meant to publish:
     /// a forgotten `staging.example.com` DNS record, or a name another team creates later,
@@ -59,6 +62,21 @@ impl Rule for WildcardHost {
                     format!("host `{host}` matches {what}"),
                 )
                 .host(host);
+            }
+        }
+        // Gateway API routes' hostnames (a listener's are `gateway-wildcard-hostname`'s).
+        for entry in &cx.inventory.gateway_routes {
+            let (_, route) = cx.inventory.gateway_route(entry);
+            for (i, host) in route.spec.hostnames.iter().enumerate() {
+                if !host.starts_with('*') {
+                    continue;
+                }
+                out.report(
+                    entry.object,
+                    format!("/spec/hostnames/{i}"),
+                    format!("hostname `{host}` matches every subdomain, at any depth"),
+                )
+                .host(host.clone());
             }
         }
     }

@@ -25,7 +25,69 @@ pub mod route_not_accepted;
 /// `route-without-auth` (TG908).
 pub mod route_without_auth;
 
-use crate::inventory::{GatewayRouteEntry, Inventory};
+use std::collections::BTreeSet;
+
+use crate::inventory::{Backend, GatewayRouteEntry, Inventory};
+
+/// How a Gateway API route object is served, for the TLS rules: the hostnames its rules with
+/// backends answer for, and the listeners (name, Gateway `ns/name`) by protocol.
+pub(crate) struct Served {
+    /// Index into [`Inventory::gateway_routes`].
+    pub(crate) route: usize,
+    /// Hostnames of its rules that send traffic to a backend (not redirects).
+    pub(crate) hosts: BTreeSet<String>,
+    /// HTTP listeners it is attached to.
+    pub(crate) http: BTreeSet<String>,
+    /// HTTPS (or terminating TLS) listeners it is attached to.
+    pub(crate) https: BTreeSet<String>,
+}
+
+/// Every HTTPRoute and GRPCRoute whose listeners are known and that sends traffic somewhere.
+pub(crate) fn served_routes(inv: &Inventory) -> Vec<Served> {
+    let mut out: Vec<Served> = Vec::new();
+    for route in &inv.routes {
+        let Some(g) = &route.gateway else { continue };
+        let kind = inv.objects[route.object].kind;
+        if !matches!(
+            kind,
+            crate::object::Kind::HTTPRoute | crate::object::Kind::GRPCRoute
+        ) || g.listeners.is_empty()
+            || !matches!(route.backend, Backend::Service { .. })
+        {
+            continue;
+        }
+        if out.last().is_none_or(|s| s.route != g.route) {
+            let mut s = Served {
+                route: g.route,
+                hosts: BTreeSet::new(),
+                http: BTreeSet::new(),
+                https: BTreeSet::new(),
+            };
+            for &(gw, l) in &g.listeners {
+                let (o, body) = inv.gateway(&inv.gateways[gw]);
+                let Some(listener) = body.spec.listeners.get(l) else {
+                    continue;
+                };
+                let name = format!("`{}` of Gateway `{}/{}`", listener.name, o.ns(), o.name);
+                match listener.protocol.as_str() {
+                    "HTTP" => s.http.insert(name),
+                    "HTTPS" | "TLS" => s.https.insert(name),
+                    _ => false,
+                };
+            }
+            out.push(s);
+        }
+        if let (Some(s), Some(h)) = (out.last_mut(), &route.host) {
+            s.hosts.insert(h.clone());
+        }
+    }
+    out
+}
+
+/// `a`, `b` and `c`.
+pub(crate) fn list(items: &BTreeSet<String>) -> String {
+    items.iter().cloned().collect::<Vec<_>>().join(", ")
+}
 
 /// `HTTPRoute shop/web`, for messages.
 pub(crate) fn route_name(inv: &Inventory, entry: &GatewayRouteEntry) -> String {

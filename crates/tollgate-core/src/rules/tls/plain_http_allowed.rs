@@ -27,6 +27,11 @@ declare_rule! {
     /// controllers (HAProxy, Kong, an unresolved class) are not judged: their defaults vary
     /// with their global configuration, and a guess would be wrong for half of them.
     ///
+    /// A Gateway API HTTPRoute or GRPCRoute is reported when it is attached to an HTTPS listener
+    /// and also to a plain `HTTP` listener with rules that send traffic to backends: the Gateway
+    /// API never redirects by itself (a `parentRefs` entry without `sectionName` attaches to
+    /// every listener).
+    ///
     /// ## Why is this bad?
     /// A site reachable over `http://` can be downgraded: a first request typed without the
     /// scheme, an old bookmark or a link crosses the network in clear text, with its cookies,
@@ -113,6 +118,32 @@ impl Rule for PlainHttpAllowed {
             let d = out.report(entry.object, v.pointer, v.message);
             if let Some(host) = first_host(ing) {
                 d.host(host);
+            }
+        }
+        // A Gateway API route attached to HTTPS and to plain HTTP listeners serves its
+        // backends on both: the Gateway API redirects nothing by itself.
+        for s in crate::rules::gateway_api::served_routes(inv) {
+            if s.https.is_empty() || s.http.is_empty() {
+                continue;
+            }
+            let entry = &inv.gateway_routes[s.route];
+            let d = out.report(
+                entry.object,
+                "/spec/parentRefs",
+                format!(
+                    "served over HTTPS ({}) and also over plain HTTP on listener {}, where the \
+                     Gateway API does not redirect: the backends answer unencrypted requests",
+                    crate::rules::gateway_api::list(&s.https),
+                    crate::rules::gateway_api::list(&s.http)
+                ),
+            );
+            d.help(
+                "Attach the route to the HTTPS listener only (`sectionName`), and attach a \
+                 separate route with a `RequestRedirect` filter (`scheme: https`) to the HTTP \
+                 listener.",
+            );
+            if let Some(h) = s.hosts.iter().next() {
+                d.host(h.clone());
             }
         }
     }

@@ -8,6 +8,10 @@ declare_rule! {
     /// terminates TLS by its own means (an AWS ALB `certificate-arn`, a GKE pre-shared or
     /// managed certificate). cert-manager's temporary HTTP-01 solver Ingresses are exempt.
     ///
+    /// A Gateway API HTTPRoute or GRPCRoute is reported when it sends traffic to a backend only
+    /// through plain `HTTP` listeners (an HTTPS listener without a certificate is
+    /// `gateway-listener-without-tls`'s).
+    ///
     /// ## Why is this bad?
     /// Without TLS, requests, cookies and credentials cross the network in clear text and can
     /// be read or altered by anyone on the path. Browsers mark the site as not secure.
@@ -70,6 +74,35 @@ impl Rule for TlsMissing {
             };
             out.report(entry.object, "/spec/rules", format!("no TLS for {shown}"))
                 .host(hosts[0]);
+        }
+        // Gateway API routes served only by plain HTTP listeners.
+        let inv = cx.inventory;
+        for s in crate::rules::gateway_api::served_routes(inv) {
+            if !s.https.is_empty() || s.hosts.is_empty() {
+                continue;
+            }
+            let entry = &inv.gateway_routes[s.route];
+            let (_, route) = inv.gateway_route(entry);
+            let pointer = if route.spec.hostnames.is_empty() {
+                "/spec/parentRefs"
+            } else {
+                "/spec/hostnames"
+            };
+            let first = s.hosts.iter().next().cloned().unwrap_or_default();
+            out.report(
+                entry.object,
+                pointer,
+                format!(
+                    "no TLS for {}: served only on HTTP listener {}",
+                    crate::rules::gateway_api::list(&s.hosts),
+                    crate::rules::gateway_api::list(&s.http)
+                ),
+            )
+            .host(first)
+            .help(
+                "Attach the route to an HTTPS listener that names a certificate (`sectionName`), \
+                 and redirect the HTTP listener with a `RequestRedirect` route.",
+            );
         }
     }
 }
