@@ -765,10 +765,14 @@ impl Inventory {
     }
 
     /// Ready endpoints of a Service port, from EndpointSlices or else Endpoints; `None` when
-    /// neither kind is in scope.
+    /// neither kind is in scope for the namespace (files that hold another namespace's
+    /// EndpointSlices say nothing about this one's).
     fn ready_endpoints(&self, ns: &str, service: &str, port: &ServicePort) -> Option<usize> {
         let port_name = port.name.as_deref().unwrap_or("");
         if self.scope.has(Kind::EndpointSlice) {
+            if !self.in_scope(Kind::EndpointSlice, ns) {
+                return None;
+            }
             let mut ready = 0;
             let slices = self
                 .slices_by_service
@@ -795,6 +799,9 @@ impl Inventory {
             return Some(ready);
         }
         if self.scope.has(Kind::Endpoints) {
+            if !self.in_scope(Kind::Endpoints, ns) {
+                return None;
+            }
             let Some(Resource::Endpoints(ep)) =
                 self.get(Kind::Endpoints, ns, service).map(|o| &o.resource)
             else {
