@@ -879,3 +879,61 @@ fn rbac_who_can_refuses_an_unknown_resource_before_reading() {
     assert_eq!(ok.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("No binding allows it."));
 }
+
+#[test]
+fn a_mixed_estate_of_ingresses_and_gateway_api_routes_makes_one_map() {
+    let out = run(&["map", "examples/", "--format", "json"], &repo_root());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let routes = v["routes"].as_array().unwrap();
+    let kinds: std::collections::BTreeSet<&str> = routes
+        .iter()
+        .map(|r| r["route"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["HTTPRoute", "Ingress"].into_iter().collect());
+    // An Ingress route keeps its `ingress` field; a Gateway API route has its listener instead.
+    let ingress = routes
+        .iter()
+        .find(|r| r["route"]["kind"] == "Ingress")
+        .unwrap();
+    assert_eq!(ingress["ingress"], ingress["route"]);
+    let api = routes
+        .iter()
+        .find(|r| r["route"]["name"] == "catalog" && r["path"] == "/api")
+        .expect("the catalog's /api route");
+    assert!(api.get("ingress").is_none(), "{api}");
+    assert_eq!(api["host"], "catalog.shop.example.com");
+    assert_eq!(api["class"], "eg");
+    assert_eq!(api["controller"], "envoy-gateway");
+    assert_eq!(
+        api["listeners"],
+        serde_json::json!([{
+            "gateway": {"kind": "Gateway", "namespace": "gateway", "name": "shop"},
+            "listener": "catalog-https", "protocol": "HTTPS", "port": 443
+        }])
+    );
+    assert_eq!(api["backend"]["name"], "catalog-api");
+    assert_eq!(api["service_port"]["port"], 8080);
+    assert_eq!(api["tls_secret"], "catalog-shop-tls");
+    assert_eq!(api["posture"]["auth"]["state"], "yes");
+    assert_eq!(
+        api["workloads"][0],
+        serde_json::json!({"kind": "Deployment", "namespace": "catalog", "name": "catalog-api"})
+    );
+    // The admin route has no policy: the map says so, and the scan reports it.
+    let admin = routes
+        .iter()
+        .find(|r| r["route"]["name"] == "catalog-admin")
+        .unwrap();
+    assert_eq!(admin["posture"]["auth"]["state"], "no");
+    let table = run(&["map", "examples/"], &repo_root());
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("HTTPRoute catalog/catalog-admin") && text.contains("storefront/storefront"),
+        "{text}"
+    );
+}
