@@ -559,7 +559,8 @@ struct GatewayDraft {
 
 impl GatewayDraft {
     fn listener_name(&mut self, prefix: &str, host: &str) -> String {
-        unique_name(&format!("{prefix}-{}", slug(host)), |n| {
+        // Listener names are DNS labels of at most 253 characters, like object names.
+        unique_name(&dns_name(&format!("{prefix}-{}", slug(host))), |n| {
             !self.listener_names.contains(n)
         })
         .inspect(|n| {
@@ -664,9 +665,10 @@ impl Builder<'_> {
             .or_default()
     }
 
-    /// First pass: the TLS hosts and passthrough hosts of every Gateway, so that every route of
-    /// a host with TLS attaches to its HTTPS listener, whichever Ingress named the certificate
-    /// (ingress-nginx serves a host's certificate for all its paths).
+    /// First pass: the TLS hosts and passthrough hosts of every Gateway, so that a route attaches
+    /// to the HTTPS listener of its host even when another Ingress of the Gateway named the
+    /// certificate for exactly that host (ingress-nginx serves a host's certificate for all the
+    /// paths of all its Ingresses).
     fn collect_tls(&mut self, s: &Source<'_>) {
         if s.passthrough() {
             let hosts: Vec<String> = s.rule_hosts().into_iter().flatten().collect();
@@ -784,9 +786,12 @@ impl Builder<'_> {
         // The hosts this Ingress's own TLS entries cover (a wildcard covers its subdomains);
         // other hosts get HTTPS only when another Ingress of the Gateway names exactly them,
         // as ingress-nginx shares a host's certificate among all the Ingresses of that host.
+        // A passthrough Ingress's TLS entries are not served: the backend terminates TLS.
+        let passthrough = kind == Kind::TLSRoute;
         let own_tls: Vec<String> = s
             .tls_hosts()
             .into_iter()
+            .filter(|_| !passthrough)
             .filter_map(|(host, secret)| {
                 if secret.is_none() {
                     warnings.push(format!(
@@ -797,7 +802,9 @@ impl Builder<'_> {
                 secret.map(|_| host)
             })
             .collect();
-        self.check_tls_secrets(s, &mut warnings);
+        if !passthrough {
+            self.check_tls_secrets(s, &mut warnings);
+        }
         let gateway = s.gateway_name();
         let mut route_indices = Vec::new();
         let mut force_unmet = false;
@@ -850,10 +857,12 @@ impl Builder<'_> {
                 });
                 draft.keys.push(None);
                 warnings.push(format!(
-                    "the default backend became a rule without matches on HTTPRoute {}/{}, \
-                     which has no hostnames: it answers every request on the `http` listener \
-                     that no other route takes",
-                    s.namespace, draft.name
+                    "the default backend became a rule without matches on {} {}/{}, which has \
+                     no hostnames: it answers every request on the `http` listener that no \
+                     other route takes",
+                    kind.as_str(),
+                    s.namespace,
+                    draft.name
                 ));
             }
             if draft.rules.is_empty() {
@@ -907,16 +916,12 @@ impl Builder<'_> {
                 force_unmet = true;
             }
             let redirect = (tls_host && ssl_redirect).then(|| redirect_route(&draft));
+            let redirect_name = format!("{}-redirect", draft.name);
             let route_index = self.routes.len();
             self.routes.push(draft);
             route_indices.push(route_index);
             if let Some(mut redirect) = redirect {
-                redirect.name = self.reserve(
-                    &s.namespace,
-                    "HTTPRoute",
-                    &dns_name(&format!("{base}-redirect")),
-                );
-                redirect.owner = plan;
+                redirect.name = self.reserve(&s.namespace, "HTTPRoute", &dns_name(&redirect_name));
                 self.routes.push(redirect);
             }
         }
@@ -932,9 +937,7 @@ impl Builder<'_> {
         } else {
             outcomes.set("force-ssl-redirect", Outcome::Translated);
         }
-        if let Some(first) = route_indices.first().and_then(|&i| self.routes.get(i))
-            && first.kind == Kind::TLSRoute
-        {
+        if passthrough && s.annotations.keys().any(|k| k != "ssl-passthrough") {
             // ingress-nginx passes the connection through before any HTTP processing, so the
             // HTTP annotations of a passthrough Ingress never applied.
             warnings.push(
@@ -1514,29 +1517,12 @@ impl Builder<'_> {
         }
         let mut security = Map::new();
         let mut auth_failed: Vec<&str> = Vec::new();
-
-        // External authentication.
+        let mut grant = None;
         if let Some(url) = s.get("auth-url") {
-            match in_cluster_service(url, &s.namespace) {
-                Some(target) => {
-                    let mut backend = json!({"name": target.service, "port": target.port});
-                    if target.namespace != s.namespace {
-                        backend["namespace"] = json!(target.namespace);
-                        self.grant_ext_auth(s, plan, &target);
-                    }
-                    let mut http = json!({"backendRefs": [backend]});
-                    if target.path != "/" {
-                        http["path"] = json!(target.path);
-                    }
-                    outcomes.set("auth-url", Outcome::Policy);
-                    if let Some(headers) = s.get("auth-response-headers") {
-                        let list = split_list(headers);
-                        if !list.is_empty() {
-                            http["headersToBackend"] = json!(list);
-                            outcomes.set("auth-response-headers", Outcome::Policy);
-                        }
-                    }
-                    security.insert("extAuth".into(), json!({"http": http}));
+            match ext_auth(s, url, outcomes) {
+                Some((spec, target)) => {
+                    security.insert("extAuth".into(), spec);
+                    grant = (target.namespace != s.namespace).then_some(target);
                 }
                 None => {
                     auth_failed.push("auth-url");
@@ -1550,57 +1536,14 @@ impl Builder<'_> {
                 }
             }
         }
-
-        // Basic and digest authentication.
-        if let Some(kind) = s.get("auth-type") {
-            let secret = s.get("auth-secret").map(|v| match v.split_once('/') {
-                Some((ns, name)) => (ns.to_owned(), name.to_owned()),
-                None => (s.namespace.clone(), v.to_owned()),
-            });
-            match (kind, secret) {
-                ("basic", Some((ns, name))) if ns == s.namespace => {
-                    security.insert("basicAuth".into(), json!({"users": {"name": name}}));
-                    outcomes.set("auth-type", Outcome::Policy);
-                    outcomes.set("auth-secret", Outcome::Policy);
-                    match s.get("auth-secret-type") {
-                        None | Some("auth-file") => {
-                            outcomes.set("auth-secret-type", Outcome::Policy)
-                        }
-                        Some(_) => warnings.push(
-                            "auth-secret-type auth-map: Envoy Gateway reads htpasswd lines from \
-                             the key `.htpasswd`; rewrite the Secret"
-                                .into(),
-                        ),
-                    }
-                    warnings.push(format!(
-                        "basic auth: Envoy Gateway reads Secret `{name}` from the key \
-                         `.htpasswd` (ingress-nginx: `auth`) and accepts SHA hashes only \
-                         (`htpasswd -s`): recreate it before the switch"
-                    ));
+        if s.get("auth-type").is_some() {
+            match basic_auth(s, outcomes, warnings) {
+                Some(spec) => {
+                    security.insert("basicAuth".into(), spec);
                 }
-                ("basic", Some(_)) => {
-                    auth_failed.push("auth-type");
-                    warnings.push(
-                        "auth-secret is in another namespace: Envoy Gateway reads the basic-auth \
-                         Secret from the policy's namespace; copy it there"
-                            .into(),
-                    );
-                }
-                ("basic", None) => {
-                    auth_failed.push("auth-type");
-                    warnings.push("auth-type basic without auth-secret".into());
-                }
-                _ => {
-                    auth_failed.push("auth-type");
-                    warnings.push(
-                        "auth-type digest has no Envoy Gateway equivalent: move to basic over \
-                         HTTPS, OIDC or JWT"
-                            .into(),
-                    );
-                }
+                None => auth_failed.push("auth-type"),
             }
         }
-
         // Client certificates are verified per listener in Envoy Gateway (ClientTrafficPolicy),
         // which a per-Ingress translation cannot decide.
         if s.get("auth-tls-secret").is_some()
@@ -1615,16 +1558,20 @@ impl Builder<'_> {
             );
         }
 
-        // Source addresses.
-        let allow = s
-            .get("allowlist-source-range")
-            .map(|v| ("allowlist-source-range", v))
-            .or_else(|| {
-                s.get("whitelist-source-range")
-                    .map(|v| ("whitelist-source-range", v))
-            });
-        let deny = s.get("denylist-source-range");
-        if !auth_failed.is_empty() {
+        let ranges = s.get("allowlist-source-range").is_some()
+            || s.get("whitelist-source-range").is_some()
+            || s.get("denylist-source-range").is_some();
+        if auth_failed.is_empty() {
+            if let Some(target) = grant {
+                self.grant_ext_auth(s, plan, &target);
+            }
+            if ranges && let Some(authorization) = source_ranges(s, outcomes, warnings) {
+                security.insert("authorization".into(), authorization);
+            }
+        } else {
+            // Fail closed: the Ingress required authentication, so its routes stay shut until
+            // the authentication is written, rather than open to everyone. The source-address
+            // rules wait with it: an Allow rule would let those addresses in unauthenticated.
             security.remove("extAuth");
             security.remove("basicAuth");
             for key in [
@@ -1636,71 +1583,35 @@ impl Builder<'_> {
             ] {
                 outcomes.set(key, Outcome::Manual);
             }
-            // Fail closed: the Ingress required authentication, so its routes stay shut until
-            // the authentication is written, rather than open to everyone.
             security.insert("authorization".into(), json!({"defaultAction": "Deny"}));
             warnings.push(format!(
                 "{} could not be translated: the SecurityPolicy denies every request until you \
                  add the authentication",
                 auth_failed.join(", ")
             ));
-            if allow.is_some() || deny.is_some() {
+            if ranges {
                 warnings.push(
                     "the source-address rules wait for the authentication: add them to the \
                      SecurityPolicy's authorization with it"
                         .into(),
                 );
             }
-        } else if allow.is_some() || deny.is_some() {
-            let allow_cidrs = allow.map(|(_, v)| cidr_list(v));
-            let deny_cidrs = deny.map(cidr_list);
-            let valid = allow_cidrs
-                .iter()
-                .chain(deny_cidrs.iter())
-                .all(Option::is_some);
-            if valid {
-                let mut rules = Vec::new();
-                if let Some(Some(cidrs)) = &deny_cidrs {
-                    rules.push(json!({"action": "Deny", "principal": {"clientCIDRs": cidrs}}));
-                    outcomes.set("denylist-source-range", Outcome::Policy);
-                }
-                let mut default_action = "Allow";
-                if let (Some((key, _)), Some(Some(cidrs))) = (allow, &allow_cidrs) {
-                    if cidrs.iter().any(|c| c == "0.0.0.0/0" || c == "::/0") {
-                        warnings.push(format!(
-                            "{key} includes a whole address family (`0.0.0.0/0` or `::/0`): the \
-                             allow-list lets everyone in, in the translation as before"
-                        ));
-                    }
-                    rules.push(json!({"action": "Allow", "principal": {"clientCIDRs": cidrs}}));
-                    default_action = "Deny";
-                    outcomes.set(key, Outcome::Policy);
-                }
-                security.insert(
-                    "authorization".into(),
-                    json!({"defaultAction": default_action, "rules": rules}),
-                );
-            } else {
-                warnings.push(
-                    "a source range is not a list of CIDRs: write the authorization by hand".into(),
-                );
-            }
         }
 
-        // CORS.
+        const CORS_KEYS: [&str; 7] = [
+            "enable-cors",
+            "cors-allow-origin",
+            "cors-allow-methods",
+            "cors-allow-headers",
+            "cors-expose-headers",
+            "cors-allow-credentials",
+            "cors-max-age",
+        ];
         if s.flag("enable-cors") == Some(true) {
             match cors(s, warnings) {
                 Some(spec) => {
                     security.insert("cors".into(), spec);
-                    for key in [
-                        "enable-cors",
-                        "cors-allow-origin",
-                        "cors-allow-methods",
-                        "cors-allow-headers",
-                        "cors-expose-headers",
-                        "cors-allow-credentials",
-                        "cors-max-age",
-                    ] {
+                    for key in CORS_KEYS {
                         outcomes.set(key, Outcome::Policy);
                     }
                 }
@@ -1709,16 +1620,8 @@ impl Builder<'_> {
                 ),
             }
         } else if s.get("enable-cors").is_some() {
-            for key in [
-                "enable-cors",
-                "cors-allow-origin",
-                "cors-allow-methods",
-                "cors-allow-headers",
-                "cors-expose-headers",
-                "cors-allow-credentials",
-                "cors-max-age",
-            ] {
-                // CORS switched off: the cors-* settings never applied.
+            // CORS switched off: the cors-* settings never applied, nothing to carry over.
+            for key in CORS_KEYS {
                 outcomes.set(key, Outcome::Translated);
             }
         }
@@ -1727,35 +1630,8 @@ impl Builder<'_> {
             security.insert("targetRefs".into(), Value::Array(targets.clone()));
             self.push_policy(s, plan, "SecurityPolicy", security);
         }
-
-        // Rate limits.
-        let mut limits = Vec::new();
-        for (key, unit) in [("limit-rps", "Second"), ("limit-rpm", "Minute")] {
-            let Some(v) = s.get(key) else { continue };
-            match v.parse::<u32>() {
-                Ok(n) if n > 0 => {
-                    // Per client address, as NGINX's limit_req keyed by the remote address:
-                    // only a Global limit can count per client in Envoy Gateway.
-                    for cidr in ["0.0.0.0/0", "::/0"] {
-                        limits.push(json!({
-                            "clientSelectors": [{"sourceCIDR": {"type": "Distinct", "value": cidr}}],
-                            "limit": {"requests": n, "unit": unit},
-                        }));
-                    }
-                    outcomes.set(key, Outcome::Policy);
-                }
-                _ => warnings.push(format!(
-                    "{key} is not a positive number: write the rate limit by hand"
-                )),
-            }
-        }
+        let limits = rate_limits(s, outcomes, warnings);
         if !limits.is_empty() {
-            warnings.push(
-                "rate limit: per client address as before, but counted across all Envoy \
-                 replicas by Envoy Gateway's rate-limit service (Redis), which must be enabled; \
-                 NGINX also allowed bursts (limit-burst-multiplier, 5 by default)"
-                    .into(),
-            );
             let mut spec = Map::new();
             spec.insert("targetRefs".into(), Value::Array(targets));
             spec.insert(
@@ -2253,6 +2129,160 @@ fn header_filter(type_: &str, field: &str, headers: &[(String, String)]) -> Rout
         .map(|(name, value)| json!({"name": name, "value": value}))
         .collect();
     filter(type_, field, json!({ "set": set }))
+}
+
+/// `extAuth` for an `auth-url` naming an in-cluster Service, with the Service it calls; `None`
+/// for any other URL.
+fn ext_auth(s: &Source<'_>, url: &str, outcomes: &mut Outcomes) -> Option<(Value, ServiceUrl)> {
+    let target = in_cluster_service(url, &s.namespace)?;
+    let mut backend = json!({"name": target.service, "port": target.port});
+    if target.namespace != s.namespace {
+        backend["namespace"] = json!(target.namespace);
+    }
+    let mut http = json!({"backendRefs": [backend]});
+    if target.path != "/" {
+        http["path"] = json!(target.path);
+    }
+    outcomes.set("auth-url", Outcome::Policy);
+    if let Some(headers) = s.get("auth-response-headers") {
+        let list = split_list(headers);
+        if !list.is_empty() {
+            http["headersToBackend"] = json!(list);
+            outcomes.set("auth-response-headers", Outcome::Policy);
+        }
+    }
+    Some((json!({ "http": http }), target))
+}
+
+/// `basicAuth` for `auth-type: basic` with an `auth-secret` in the Ingress's namespace (Envoy
+/// Gateway reads the Secret from the policy's); `None`, with the reason, otherwise.
+fn basic_auth(
+    s: &Source<'_>,
+    outcomes: &mut Outcomes,
+    warnings: &mut Vec<String>,
+) -> Option<Value> {
+    let secret = s.get("auth-secret").map(|v| match v.split_once('/') {
+        Some((ns, name)) => (ns, name),
+        None => (s.namespace.as_str(), v),
+    });
+    match (s.get("auth-type"), secret) {
+        (Some("basic"), Some((ns, name))) if ns == s.namespace => {
+            outcomes.set("auth-type", Outcome::Policy);
+            outcomes.set("auth-secret", Outcome::Policy);
+            match s.get("auth-secret-type") {
+                None | Some("auth-file") => outcomes.set("auth-secret-type", Outcome::Policy),
+                Some(_) => warnings.push(
+                    "auth-secret-type auth-map: Envoy Gateway reads htpasswd lines from the key \
+                     `.htpasswd`; rewrite the Secret"
+                        .into(),
+                ),
+            }
+            warnings.push(format!(
+                "basic auth: Envoy Gateway reads Secret `{name}` from the key `.htpasswd` \
+                 (ingress-nginx: `auth`) and accepts SHA hashes only (`htpasswd -s`): recreate \
+                 it before the switch"
+            ));
+            Some(json!({"users": {"name": name}}))
+        }
+        (Some("basic"), Some(_)) => {
+            warnings.push(
+                "auth-secret is in another namespace: Envoy Gateway reads the basic-auth Secret \
+                 from the policy's namespace; copy it there"
+                    .into(),
+            );
+            None
+        }
+        (Some("basic"), None) => {
+            warnings.push("auth-type basic without auth-secret".into());
+            None
+        }
+        _ => {
+            warnings.push(
+                "auth-type digest (or another type) has no Envoy Gateway equivalent: move to \
+                 basic over HTTPS, OIDC or JWT"
+                    .into(),
+            );
+            None
+        }
+    }
+}
+
+/// `authorization` from the allow- and deny-lists: Deny rules first (Envoy Gateway applies the
+/// first rule that matches), then an Allow rule with `defaultAction: Deny` when there is an
+/// allow-list. `None` when a list is not made of CIDRs.
+fn source_ranges(
+    s: &Source<'_>,
+    outcomes: &mut Outcomes,
+    warnings: &mut Vec<String>,
+) -> Option<Value> {
+    // ingress-nginx reads the new name first and the old one as its alias.
+    let allow = s
+        .get("allowlist-source-range")
+        .map(|v| ("allowlist-source-range", v))
+        .or_else(|| {
+            s.get("whitelist-source-range")
+                .map(|v| ("whitelist-source-range", v))
+        });
+    let deny = s.get("denylist-source-range");
+    let allow_cidrs = allow.map(|(_, v)| cidr_list(v));
+    let deny_cidrs = deny.map(cidr_list);
+    if matches!(allow_cidrs, Some(None)) || matches!(deny_cidrs, Some(None)) {
+        warnings
+            .push("a source range is not a list of CIDRs: write the authorization by hand".into());
+        return None;
+    }
+    let (allow_cidrs, deny_cidrs) = (allow_cidrs.flatten(), deny_cidrs.flatten());
+    let mut rules = Vec::new();
+    if let Some(cidrs) = &deny_cidrs {
+        rules.push(json!({"action": "Deny", "principal": {"clientCIDRs": cidrs}}));
+        outcomes.set("denylist-source-range", Outcome::Policy);
+    }
+    let mut default_action = "Allow";
+    if let (Some((key, _)), Some(cidrs)) = (allow, &allow_cidrs) {
+        if cidrs.iter().any(|c| c == "0.0.0.0/0" || c == "::/0") {
+            warnings.push(format!(
+                "{key} includes a whole address family (`0.0.0.0/0` or `::/0`): the allow-list \
+                 lets everyone in, in the translation as before"
+            ));
+        }
+        rules.push(json!({"action": "Allow", "principal": {"clientCIDRs": cidrs}}));
+        default_action = "Deny";
+        outcomes.set(key, Outcome::Policy);
+    }
+    Some(json!({"defaultAction": default_action, "rules": rules}))
+}
+
+/// `rateLimit` rules for `limit-rps` and `limit-rpm`: per client address, as NGINX's
+/// `limit_req` keyed by the remote address. Only a Global limit can count per client in Envoy
+/// Gateway (`Distinct` selectors), so the rules are global, one per address family.
+fn rate_limits(s: &Source<'_>, outcomes: &mut Outcomes, warnings: &mut Vec<String>) -> Vec<Value> {
+    let mut limits = Vec::new();
+    for (key, unit) in [("limit-rps", "Second"), ("limit-rpm", "Minute")] {
+        let Some(v) = s.get(key) else { continue };
+        match v.parse::<u32>() {
+            Ok(n) if n > 0 => {
+                for cidr in ["0.0.0.0/0", "::/0"] {
+                    limits.push(json!({
+                        "clientSelectors": [{"sourceCIDR": {"type": "Distinct", "value": cidr}}],
+                        "limit": {"requests": n, "unit": unit},
+                    }));
+                }
+                outcomes.set(key, Outcome::Policy);
+            }
+            _ => warnings.push(format!(
+                "{key} is not a positive number: write the rate limit by hand"
+            )),
+        }
+    }
+    if !limits.is_empty() {
+        warnings.push(
+            "rate limit: per client address as before, but counted across all Envoy replicas by \
+             Envoy Gateway's rate-limit service (Redis), which must be enabled; NGINX also \
+             allowed bursts (limit-burst-multiplier, 5 by default)"
+                .into(),
+        );
+    }
+    limits
 }
 
 /// The CORS settings of an Ingress, with ingress-nginx's defaults made explicit. `None` when no

@@ -1,6 +1,7 @@
 //! Bad input never panics: every rule fixture, corrupted thousands of ways (bytes flipped, lines
 //! cut, YAML punctuation spliced in), goes through loading, the inventory, every rule, the
-//! renderers and the Gateway API migration. A deterministic stand-in for the fuzz targets that runs on every CI run.
+//! renderers and the Gateway API migration. A deterministic stand-in for the fuzz targets that
+//! runs on every CI run.
 
 use std::path::PathBuf;
 

@@ -1392,3 +1392,28 @@ fn helpers_refuse_what_they_cannot_express() {
     );
     assert_eq!(gateway_path_problem("/a/b"), None);
 }
+
+#[test]
+fn a_denied_route_gets_no_grant_for_the_authentication_it_lost() {
+    let p = plan_of(&ingress(
+        &[
+            ("auth-url", "http://oauth2-proxy.auth.svc:4180/oauth2/auth"),
+            ("auth-type", "basic"),
+            ("auth-secret", "other-ns/users"),
+        ],
+        SIMPLE_RULES,
+    ));
+    let sp = policy(&p, "SecurityPolicy", "web");
+    assert_eq!(
+        sp.get("authorization"),
+        Some(&json!({"defaultAction": "Deny"}))
+    );
+    assert!(sp.get("extAuth").is_none() && sp.get("basicAuth").is_none());
+    assert!(p.objects.iter().all(|o| o.kind != "ReferenceGrant"));
+    assert_eq!(outcome(&p, "web", "auth-url"), Outcome::Manual);
+    assert!(
+        warnings(&p, "web")
+            .iter()
+            .any(|w| w.contains("auth-secret is in another namespace"))
+    );
+}
