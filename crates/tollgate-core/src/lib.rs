@@ -17,6 +17,7 @@ pub mod gateway;
 pub mod installation;
 pub mod inventory;
 pub mod manifest;
+pub mod migrate;
 pub mod object;
 pub mod rbac;
 pub mod render;

@@ -1,6 +1,7 @@
 //! Bad input never panics: every rule fixture, corrupted thousands of ways (bytes flipped, lines
-//! cut, YAML punctuation spliced in), goes through loading, the inventory, every rule and the
-//! renderers. A deterministic stand-in for the fuzz targets that runs on every CI run.
+//! cut, YAML punctuation spliced in), goes through loading, the inventory, every rule, the
+//! renderers and the Gateway API migration. A deterministic stand-in for the fuzz targets that
+//! runs on every CI run.
 
 use std::path::PathBuf;
 
@@ -125,6 +126,11 @@ fn exercise(text: &str, all_formats: bool) {
     let _ = render::map::table(&inv, false);
     let _ = render::map::dot(&inv);
     let _ = render::map::mermaid(&inv);
+    let plan =
+        tollgate_core::migrate::plan(&inv, &tollgate_core::migrate::MigrateOptions::default());
+    let _ = render::migrate::markdown(&plan);
+    let _ = render::migrate::json(&plan);
+    let _ = render::migrate::yaml(&plan);
 }
 
 #[test]

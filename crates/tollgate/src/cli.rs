@@ -17,7 +17,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         tollgate map examples/ --format mermaid   draw the route graph\n  \
         tollgate rules wildcard-host              explain one rule\n  \
         tollgate rbac review examples/            who can change what is exposed\n  \
-        tollgate report examples/ --framework pci-dss -o pci.html   a compliance document\n\n\
+        tollgate report examples/ --framework pci-dss -o pci.html   a compliance document\n  \
+        tollgate migrate --to gateway-api examples/   what moving to the Gateway API takes\n\n\
         Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage error or nothing readable."
 )]
 pub struct Cli {
@@ -206,9 +207,92 @@ pub enum Command {
         every value after it. Exit codes: 0 the document was written, 2 usage or input error.")]
     Report(ReportArgs),
 
+    /// What an ingress-nginx estate needs to move to the Gateway API: the Gateways, routes and
+    /// policies each Ingress becomes, and the annotations with no equivalent
+    #[command(after_help = "Examples:\n  \
+        tollgate migrate --to gateway-api examples/                      the readiness report (Markdown)\n  \
+        tollgate migrate --to gateway-api --cluster --format json        for a ticket or a dashboard\n  \
+        tollgate migrate --to gateway-api deploy/ --format yaml -o gateway-api.yaml\n  \
+        tollgate migrate --to gateway-api deploy/ --format yaml --gateway-class my-class --implementation none\n  \
+        tollgate migrate --to gateway-api deploy/ --format yaml | tollgate scan -   check the result\n\n\
+        One Gateway per namespace and ingress class (listener `http`, and `https-HOST` per TLS\n\
+        host with the Ingress's Secret), one route per Ingress and host, an HTTP-to-HTTPS redirect\n\
+        route for hosts with TLS (ingress-nginx's default). --gateway-class defaults to `eg`, the\n\
+        Envoy Gateway quickstart class: set yours. --implementation envoy-gateway (the default) also\n\
+        writes SecurityPolicy (auth-url, basic auth, allow-lists, CORS) and BackendTrafficPolicy\n\
+        (limit-rps, limit-rpm); an authentication that cannot be translated leaves the route denied,\n\
+        not open. The mapping of every annotation is data with its sources:\n\
+        crates/tollgate-core/data/ingress-nginx-gateway-api.json (docs/migrate.md).\n\n\
+        Exit codes: 0 the report was produced, 2 usage or input error.")]
+    Migrate(MigrateArgs),
+
     /// Generate rule docs, the man page or shell completions
     #[command(hide = true)]
     Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The API to migrate to
+    #[arg(long = "to", value_enum, value_name = "TARGET", required = true)]
+    pub target: MigrateTarget,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format: the report, or the translated objects as a multi-document YAML stream
+    #[arg(short, long, value_enum, default_value_t = MigrateFormat::Markdown)]
+    pub format: MigrateFormat,
+
+    /// `spec.gatewayClassName` of the Gateways written (the default is Envoy Gateway's quickstart class)
+    #[arg(long, value_name = "NAME", default_value = tollgate_core::migrate::DEFAULT_GATEWAY_CLASS, value_parser = parse_gateway_class)]
+    pub gateway_class: String,
+
+    /// Also write this implementation's policies for auth, allow-lists, CORS and rate limits
+    #[arg(long, value_enum, value_name = "NAME", default_value_t = MigrateImplementation::EnvoyGateway)]
+    pub implementation: MigrateImplementation,
+}
+
+/// `--gateway-class`: a Kubernetes object name.
+fn parse_gateway_class(name: &str) -> Result<String, String> {
+    let valid = !name.is_empty()
+        && name.len() <= 253
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if valid {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "`{name}` is not a GatewayClass name (lower-case letters, digits, `-` and `.`)"
+        ))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MigrateTarget {
+    /// The Kubernetes Gateway API (gateway.networking.k8s.io)
+    GatewayApi,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MigrateFormat {
+    /// The migration-readiness report
+    Markdown,
+    /// The report as one JSON object
+    Json,
+    /// The translated objects, one YAML document each
+    Yaml,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MigrateImplementation {
+    /// Envoy Gateway: SecurityPolicy and BackendTrafficPolicy
+    EnvoyGateway,
+    /// Standard Gateway API objects only; policy-needing annotations are listed
+    None,
 }
 
 #[derive(Debug, Args)]

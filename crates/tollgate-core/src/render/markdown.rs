@@ -181,7 +181,7 @@ pub(crate) fn text(s: &str) -> String {
 /// the longest run of backticks inside, and padded with spaces when `s` starts or ends with a
 /// backtick, as CommonMark requires. A pipe must still be escaped: GFM splits table cells
 /// before it parses code spans, and turns `\|` back into `|` inside the span.
-fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     if s.is_empty() {
         return String::new();
     }

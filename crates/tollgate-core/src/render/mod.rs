@@ -7,6 +7,7 @@ pub mod json;
 pub mod junit;
 pub mod map;
 pub mod markdown;
+pub mod migrate;
 pub mod sarif;
 pub mod text;
 

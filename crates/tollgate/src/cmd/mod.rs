@@ -7,6 +7,7 @@ mod generate;
 pub(crate) mod history;
 pub(crate) mod logs;
 mod map;
+mod migrate;
 mod rbac;
 mod report;
 mod rules;
@@ -36,5 +37,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Baseline(args) => drift::save(args, &cli.global),
         Command::Drift(args) => drift::run(args, &cli.global),
         Command::Report(args) => report::run(args, &cli.global),
+        Command::Migrate(args) => migrate::run(args, &cli.global),
     }
 }
