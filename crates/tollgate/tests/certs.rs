@@ -135,8 +135,10 @@ fn examples_list_every_tls_secret_with_days_left() {
             )
         })
         .collect();
-    // Every Secret that an Ingress of the examples names in `spec.tls`.
+    // Every Secret that an Ingress of the examples names in `spec.tls`, and the one the
+    // catalog's Gateway listener names (written by cert-manager, so not among the files).
     for expected in [
+        "gateway/catalog-shop-tls",
         "payments/shop-tls",
         "storefront/wildcard-shop-tls",
         "storefront/api-shop-tls",
@@ -149,10 +151,16 @@ fn examples_list_every_tls_secret_with_days_left() {
             "{expected} in {names:?}"
         );
     }
-    assert_eq!(rows.len(), 6, "{names:?}");
-    // Sorted by days left, the missing Secret first.
-    assert_eq!(rows[0]["status"], "missing");
-    let days: Vec<i64> = rows[1..]
+    assert_eq!(rows.len(), 7, "{names:?}");
+    let gateway = &rows[names.iter().position(|n| n == "gateway/catalog-shop-tls").unwrap()];
+    assert_eq!(gateway["status"], "not-in-scope");
+    assert_eq!(gateway["ingresses"], serde_json::json!(["Gateway gateway/shop"]));
+    assert_eq!(gateway["hosts"], serde_json::json!(["catalog.shop.example.com"]));
+    // Sorted by days left: the Secrets without a certificate first (the missing one, the
+    // one not in the files), then by days left.
+    assert_eq!(rows[0]["status"], "not-in-scope");
+    assert_eq!(rows[1]["status"], "missing");
+    let days: Vec<i64> = rows[2..]
         .iter()
         .map(|r| r["leaf"]["days_left"].as_i64().expect("days left"))
         .collect();
@@ -170,7 +178,7 @@ fn examples_list_every_tls_secret_with_days_left() {
     let table = tollgate(&["certs", "examples/", "--at", AT], &root);
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.contains("storefront/wildcard-shop-tls"), "{text}");
-    assert!(text.contains("6 TLS secrets served by routes"), "{text}");
+    assert!(text.contains("7 TLS secrets served by routes"), "{text}");
     assert!(
         !text.contains("PRIVATE KEY") && !text.contains("FAKE-KEY"),
         "{text}"
