@@ -15,7 +15,10 @@ fn table() -> RouteTable {
         .map(
             |(namespace, ingress, host, path, service, port, authenticated)| Route {
                 namespace: namespace.to_string(),
-                ingress: ingress.to_string(),
+                kind: "Ingress".to_owned(),
+                name: ingress.to_string(),
+                rule: None,
+                service_namespace: None,
                 host: Some(host.to_string()),
                 path: Some(path.to_string()),
                 path_match: PathMatch::Prefix,

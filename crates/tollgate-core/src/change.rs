@@ -43,8 +43,13 @@ use crate::inventory::{Inventory, Scope};
 use crate::object::{Kind, Object};
 use crate::yaml::escape_segment;
 
-/// The kinds whose changes Tollgate records.
-pub const TRACKED_KINDS: [Kind; 11] = [
+/// The kinds whose changes Tollgate records: what routes traffic (Ingresses and their classes,
+/// the Gateway API's classes, Gateways, routes and reference grants), what stands in front of
+/// the backends (NetworkPolicies, Envoy Gateway's and Istio's access policies), the backends'
+/// Services and TLS Secrets, who may change them (RBAC), and the guards (webhooks, the controller
+/// ConfigMap). The Gateway API and policy kinds are add-ons: where they are not installed there
+/// is simply nothing of them to record.
+pub const TRACKED_KINDS: [Kind; 21] = [
     Kind::Ingress,
     Kind::IngressClass,
     Kind::Service,
@@ -56,6 +61,16 @@ pub const TRACKED_KINDS: [Kind; 11] = [
     Kind::ClusterRoleBinding,
     Kind::ValidatingWebhookConfiguration,
     Kind::ConfigMap,
+    Kind::GatewayClass,
+    Kind::Gateway,
+    Kind::HTTPRoute,
+    Kind::GRPCRoute,
+    Kind::TLSRoute,
+    Kind::TCPRoute,
+    Kind::ReferenceGrant,
+    Kind::SecurityPolicy,
+    Kind::AuthorizationPolicy,
+    Kind::RequestAuthentication,
 ];
 
 /// `metadata` fields the API server maintains; none of them is a decision anyone made.

@@ -249,7 +249,8 @@ pub struct ScanSection {
     /// Off only when `false`.
     pub enabled: Option<bool>,
     /// Seconds between full scans: 300 when unset. A watched change to an Ingress, Service,
-    /// Secret or NetworkPolicy also starts one (debounced).
+    /// Secret, NetworkPolicy, or a Gateway API or access-policy object also starts one
+    /// (debounced).
     pub interval_seconds: Option<u64>,
     /// Manifest files or folders to scan instead of the cluster (and `tollgate serve PATH...`).
     #[serde(default)]

@@ -405,10 +405,21 @@ impl Report {
     }
 }
 
-fn route_key(target: &Target) -> (&str, Option<&str>, Option<&str>, Option<&str>) {
+type RouteKey<'t> = (
+    &'t str,
+    Option<&'t str>,
+    Option<&'t str>,
+    Option<&'t str>,
+    Option<&'t str>,
+    Option<&'t str>,
+);
+
+fn route_key(target: &Target) -> RouteKey<'_> {
     (
         &target.namespace,
         target.ingress.as_deref(),
+        target.kind.as_deref(),
+        target.name.as_deref(),
         target.host.as_deref(),
         target.path.as_deref(),
     )

@@ -1,12 +1,14 @@
 //! The route table requests are attributed to, and the attribution itself.
 //!
-//! The binary fills the table from the core inventory (Ingress rules, their Services and ports);
-//! this crate knows no Kubernetes types. Attribution never guesses: an upstream name is looked up
-//! whole among the names the controller would generate for the known backends (ingress-nginx's
-//! `<ns>-<svc>-<port>` cannot be split on `-`, since names contain dashes), a host is matched with
-//! Ingress host rules, and a path with Ingress path semantics. When the evidence fits several
-//! routes that differ only in host or path, the request is attributed to their common Service, and
-//! the fields that differ are left out rather than invented.
+//! The binary fills the table from the core inventory (the rules of Ingresses and of Gateway API
+//! route objects, their Services and ports); this crate knows no Kubernetes types. Attribution
+//! never guesses: an upstream name is looked up whole among the names the controller would
+//! generate for the known backends (ingress-nginx's `<ns>-<svc>-<port>` cannot be split on `-`,
+//! since names contain dashes), an Envoy Gateway route name among the rules of the known route
+//! objects, a host with the host rules (Ingress wildcards cover one label, Gateway API wildcards
+//! any number), and a path with Ingress and Gateway API path semantics (the same). When the
+//! evidence fits several routes that differ only in host or path, the request is attributed to
+//! their common Service, and the fields that differ are left out rather than invented.
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -26,14 +28,26 @@ pub enum PathMatch {
     ImplementationSpecific,
 }
 
+/// The kind of the object that defines an Ingress route, as [`Route::kind`] spells it.
+pub const INGRESS: &str = "Ingress";
+
 /// One route of the inventory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
-    /// Namespace of the Ingress.
+    /// Namespace of the object that defines the route.
     pub namespace: String,
-    /// Name of the Ingress.
-    pub ingress: String,
-    /// Host rule; `None` matches any host.
+    /// Kind of the object that defines the route: [`INGRESS`], or a Gateway API route kind
+    /// (`HTTPRoute`, `GRPCRoute`, `TLSRoute`, `TCPRoute`).
+    pub kind: String,
+    /// Name of the object that defines the route.
+    pub name: String,
+    /// For a route of a Gateway API route object: the index of its rule in `spec.rules`.
+    pub rule: Option<u32>,
+    /// Namespace of the backend Service when it is not `namespace` (a Gateway API backendRef may
+    /// name another namespace).
+    pub service_namespace: Option<String>,
+    /// Host rule; `None` matches any host. A wildcard (`*.example.com`) covers one label for an
+    /// Ingress and any number of labels for a Gateway API route, as each specification says.
     pub host: Option<String>,
     /// Path; `None` for the Ingress's default backend (matches every path).
     pub path: Option<String>,
@@ -51,15 +65,37 @@ pub struct Route {
     pub ready_endpoints: Option<usize>,
 }
 
+impl Route {
+    /// Whether an Ingress defines the route (rather than a Gateway API route object).
+    pub fn is_ingress(&self) -> bool {
+        self.kind == INGRESS
+    }
+
+    /// The namespace of the backend Service.
+    pub fn backend_namespace(&self) -> &str {
+        self.service_namespace.as_deref().unwrap_or(&self.namespace)
+    }
+}
+
 /// Where a request went: a route, or (when the evidence fits several routes of one Service) the
 /// Service. Targets `0..routes.len()` are the routes in table order.
+///
+/// An Ingress route serializes as `namespace`, `ingress`, `host`, `path`, `service`, `port`; a
+/// Gateway API route has `kind` and `name` (`"kind":"HTTPRoute","name":"catalog"`) in place of
+/// `ingress`. A Service-level target keeps only what its routes share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Target {
-    /// Namespace.
+    /// Namespace of the defining object (of the Service, for a Service-level target).
     pub namespace: String,
     /// Ingress name, when one Ingress.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ingress: Option<String>,
+    /// Kind of the Gateway API route object, when one kind of them (absent for Ingresses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Name of the Gateway API route object, when one (absent for Ingresses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Host, when one host.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
@@ -72,6 +108,10 @@ pub struct Target {
     /// Port (number or name, as the Ingress names it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<String>,
+    /// Namespace of the Service, when it is not `namespace` (a Gateway API backendRef to another
+    /// namespace).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_namespace: Option<String>,
 }
 
 /// The outcome of attributing one request.
@@ -94,10 +134,16 @@ pub struct RouteTable {
     upstreams: HashMap<String, Vec<u32>>,
     /// `(ns, svc)` → routes, for Envoy cluster names and AWS target groups.
     services: HashMap<(String, String), Vec<u32>>,
+    /// Envoy Gateway's names for the rules of route objects: `httproute/<ns>/<name>/rule/<i>` →
+    /// the routes of that rule, and `httproute/<ns>/<name>` → every route of the object.
+    gateway_rules: HashMap<String, Vec<u32>>,
     /// Exact host → routes.
     hosts: HashMap<String, Vec<u32>>,
-    /// `*.suffix` host rules: suffix (with its leading dot) → routes.
+    /// `*.suffix` host rules: suffix (with its leading dot) → routes. An Ingress wildcard covers
+    /// one label, so these match only at a host's first dot.
     wildcard_hosts: Vec<(String, Vec<u32>)>,
+    /// `*.suffix` hostnames of Gateway API routes, which cover any number of labels.
+    deep_wildcard_hosts: Vec<(String, Vec<u32>)>,
     /// Routes with no host rule (match any host).
     any_host: Vec<u32>,
     /// Traefik router names (`<ns>-<ingress>-<host>-<path>`, normalized) → routes.
@@ -112,9 +158,12 @@ impl RouteTable {
         let mut table = RouteTable::default();
         for (index, route) in routes.iter().enumerate() {
             let id = index as u32;
+            let ingress = route.is_ingress();
             table.targets.push(Target {
                 namespace: route.namespace.clone(),
-                ingress: Some(route.ingress.clone()),
+                ingress: ingress.then(|| route.name.clone()),
+                kind: (!ingress).then(|| route.kind.clone()),
+                name: (!ingress).then(|| route.name.clone()),
                 host: route.host.clone(),
                 path: route.path.clone(),
                 service: route.service.clone(),
@@ -122,8 +171,13 @@ impl RouteTable {
                     .port_number
                     .map(|n| n.to_string())
                     .or_else(|| route.port_name.clone()),
+                service_namespace: route
+                    .service_namespace
+                    .clone()
+                    .filter(|ns| *ns != route.namespace),
             });
             if let Some(service) = &route.service {
+                let namespace = route.backend_namespace();
                 for port in route
                     .port_number
                     .map(|n| n.to_string())
@@ -132,37 +186,61 @@ impl RouteTable {
                 {
                     push(
                         &mut table.upstreams,
-                        format!("{}-{}-{}", route.namespace, service, port),
+                        format!("{namespace}-{service}-{port}"),
                         id,
                     );
                 }
                 push(
                     &mut table.services,
-                    (route.namespace.clone(), service.clone()),
+                    (namespace.to_owned(), service.clone()),
                     id,
                 );
             }
-            match route.host.as_deref() {
+            if !ingress {
+                // Envoy Gateway lowercases the kind: `HTTPRoute` → `httproute/...`.
+                let object = format!(
+                    "{}/{}/{}",
+                    route.kind.to_ascii_lowercase(),
+                    route.namespace,
+                    route.name
+                );
+                if let Some(rule) = route.rule {
+                    push(
+                        &mut table.gateway_rules,
+                        format!("{object}/rule/{rule}"),
+                        id,
+                    );
+                }
+                push(&mut table.gateway_rules, object, id);
+            }
+            match route.host.as_deref().map(str::to_ascii_lowercase) {
                 None => table.any_host.push(id),
                 Some(host) => match host.strip_prefix('*') {
                     Some(suffix) => {
-                        match table.wildcard_hosts.iter_mut().find(|(s, _)| s == suffix) {
+                        let wildcards = if ingress {
+                            &mut table.wildcard_hosts
+                        } else {
+                            &mut table.deep_wildcard_hosts
+                        };
+                        match wildcards.iter_mut().find(|(s, _)| s == suffix) {
                             Some((_, ids)) => ids.push(id),
-                            None => table
-                                .wildcard_hosts
-                                .push((suffix.to_ascii_lowercase(), vec![id])),
+                            None => wildcards.push((suffix.to_owned(), vec![id])),
                         }
                     }
-                    None => push(&mut table.hosts, host.to_ascii_lowercase(), id),
+                    None => push(&mut table.hosts, host, id),
                 },
             }
-            let router = traefik_router_key(
-                &route.namespace,
-                &route.ingress,
-                route.host.as_deref(),
-                route.path.as_deref(),
-            );
-            push(&mut table.traefik_routers, router, id);
+            // Traefik's Gateway API provider names routers otherwise; only its Ingress provider
+            // gives this name.
+            if ingress {
+                let router = traefik_router_key(
+                    &route.namespace,
+                    &route.name,
+                    route.host.as_deref(),
+                    route.path.as_deref(),
+                );
+                push(&mut table.traefik_routers, router, id);
+            }
         }
         table.routes = routes;
         table
@@ -183,28 +261,39 @@ impl RouteTable {
         self.routes.is_empty()
     }
 
-    /// Prepares the Service-level targets for every set of routes that share an upstream name, so
-    /// [`RouteTable::attribute`] can run on `&self` from many threads.
+    /// Prepares the shared targets for every set of routes that share an upstream name (or an
+    /// Envoy Gateway rule name), so [`RouteTable::attribute`] can run on `&self` from many
+    /// threads.
     pub fn prepare(&mut self) {
         let groups: Vec<Vec<u32>> = self
             .upstreams
             .values()
             .chain(self.services.values())
+            .chain(self.gateway_rules.values())
             .filter(|ids| ids.len() > 1)
             .cloned()
             .collect();
         for ids in groups {
             self.service_target(&ids);
-            // After path matching, what stays ambiguous are the routes of a group that share a
-            // path (the same path on several hosts); give each such subset its own target.
+            // After host and path matching, what stays ambiguous are the routes of a group that
+            // share a path (the same path on several hosts), or a host and a path (a Gateway API
+            // rule that splits traffic between backends); give each such subset its own target.
             let mut by_path: HashMap<Option<String>, Vec<u32>> = HashMap::default();
+            let mut by_host_and_path: HashMap<(Option<String>, Option<String>), Vec<u32>> =
+                HashMap::default();
             for id in &ids {
-                by_path
-                    .entry(self.routes[*id as usize].path.clone())
+                let route = &self.routes[*id as usize];
+                by_path.entry(route.path.clone()).or_default().push(*id);
+                by_host_and_path
+                    .entry((route.host.clone(), route.path.clone()))
                     .or_default()
                     .push(*id);
             }
-            for mut subset in by_path.into_values().filter(|subset| subset.len() > 1) {
+            let subsets = by_path
+                .into_values()
+                .chain(by_host_and_path.into_values())
+                .filter(|subset| subset.len() > 1);
+            for mut subset in subsets {
                 subset.sort_unstable();
                 self.service_target(&subset);
             }
@@ -222,20 +311,27 @@ impl RouteTable {
         Some(id)
     }
 
-    /// What routes `ids` have in common; `None` when they do not share a namespace and Service.
+    /// What routes `ids` have in common; `None` when they share neither a Service nor a Gateway
+    /// API route object (within one namespace).
     fn common_target(&self, ids: &[u32]) -> Option<Target> {
         let first = &self.targets[*ids.first()? as usize];
         let mut common = first.clone();
+        let mut one_service = first.service.is_some();
+        let mut one_object = first.kind.is_some();
         for id in &ids[1..] {
             let other = &self.targets[*id as usize];
-            if other.namespace != common.namespace
-                || other.service != common.service
-                || common.service.is_none()
-            {
+            if other.namespace != common.namespace {
                 return None;
             }
+            one_service &= other.service == first.service
+                && other.service_namespace == first.service_namespace;
+            one_object &= other.kind == first.kind && other.name == first.name;
             if other.ingress != common.ingress {
                 common.ingress = None;
+            }
+            if other.kind != common.kind || other.name != common.name {
+                common.kind = None;
+                common.name = None;
             }
             if other.host != common.host {
                 common.host = None;
@@ -243,11 +339,21 @@ impl RouteTable {
             if other.path != common.path {
                 common.path = None;
             }
+            if other.service != common.service
+                || other.service_namespace != common.service_namespace
+            {
+                common.service = None;
+                common.service_namespace = None;
+            }
             if other.port != common.port {
                 common.port = None;
             }
         }
-        Some(common)
+        if common.service.is_none() {
+            // A port of several Services is no port of any.
+            common.port = None;
+        }
+        (one_service || one_object).then_some(common)
     }
 
     /// Attributes one request. Call [`RouteTable::prepare`] once first.
@@ -259,10 +365,19 @@ impl RouteTable {
         if is_default_backend(record) {
             return Attribution::Unrouted(host);
         }
-        let by_upstream = record
-            .upstream_name
-            .as_deref()
-            .and_then(|name| self.by_upstream(record.upstream_kind, name));
+        let by_upstream = match record.upstream_name.as_deref() {
+            Some(name) => match self.by_upstream(record.upstream_kind, name) {
+                Some(ids) => Some(ids),
+                // Envoy Gateway named the route object that routed the request, and the
+                // inventory does not have it (or not that rule): whatever route the host would
+                // pick is not the one that served it.
+                None if is_envoy(record.upstream_kind) && envoy_gateway_rule(name).is_some() => {
+                    return Attribution::Unknown;
+                }
+                None => None,
+            },
+            None => None,
+        };
         // The hot path: the proxy named a backend only one route has (the proxy routed it there).
         if let (Some([one]), None) = (by_upstream, host) {
             return Attribution::Target(*one);
@@ -308,6 +423,11 @@ impl RouteTable {
     }
 
     fn by_upstream(&self, kind: UpstreamKind, name: &str) -> Option<&[u32]> {
+        if is_envoy(kind)
+            && let Some(rule) = envoy_gateway_rule(name)
+        {
+            return self.gateway_rules.get(rule).map(Vec::as_slice);
+        }
         let ids = match kind {
             UpstreamKind::IngressNginx | UpstreamKind::HaproxyBackend => self.upstreams.get(name),
             UpstreamKind::TraefikRouter => {
@@ -321,6 +441,7 @@ impl RouteTable {
             }
             UpstreamKind::GcpBackendService => self.upstreams.get(gcp_backend_upstream(name)?),
             UpstreamKind::AlbTargetGroup => return self.by_target_group(name),
+            // Other Envoy route names (Istio's `default`, a VirtualService's) name no object.
             UpstreamKind::EnvoyRoute | UpstreamKind::None => None,
         };
         ids.map(Vec::as_slice)
@@ -350,14 +471,23 @@ impl RouteTable {
             host
         };
         let mut ids: Vec<u32> = self.hosts.get(host).cloned().unwrap_or_default();
-        if ids.is_empty() {
-            // A wildcard covers exactly one label.
-            if let Some(dot) = host.find('.') {
-                let suffix = &host[dot..];
-                for (wildcard, wild_ids) in &self.wildcard_hosts {
-                    if wildcard == suffix {
-                        ids.extend(wild_ids);
-                    }
+        // The most specific wildcard wins: try the suffixes from the longest. An Ingress wildcard
+        // covers exactly one label, so it can match only the suffix at the first dot; a Gateway
+        // API wildcard covers any number.
+        let dots = host.match_indices('.').map(|(dot, _)| dot);
+        for (nth, dot) in dots.enumerate() {
+            if !ids.is_empty() {
+                break;
+            }
+            let suffix = &host[dot..];
+            let one_label = if nth == 0 {
+                self.wildcard_hosts.as_slice()
+            } else {
+                &[]
+            };
+            for (wildcard, wild_ids) in one_label.iter().chain(&self.deep_wildcard_hosts) {
+                if wildcard == suffix {
+                    ids.extend(wild_ids);
                 }
             }
         }
@@ -452,6 +582,41 @@ fn traefik_router_key(
         .join("-")
 }
 
+fn is_envoy(kind: UpstreamKind) -> bool {
+    matches!(kind, UpstreamKind::EnvoyRoute | UpstreamKind::EnvoyCluster)
+}
+
+/// The route kinds Envoy Gateway writes at the start of its route and cluster names.
+const ENVOY_GATEWAY_KINDS: [&str; 5] =
+    ["httproute", "grpcroute", "tlsroute", "tcproute", "udproute"];
+
+/// The part of an Envoy Gateway route or cluster name that names one rule of one route object,
+/// as [`RouteTable`] indexes it: `httproute/<ns>/<name>/rule/<i>` of a route name
+/// (`.../rule/<i>/match/<j>/<host>`) or a cluster name (`.../rule/<i>`), or the object alone
+/// (`tcproute/<ns>/<name>`) for names without a rule or with rule `-1` (TCP and TLS routes have
+/// one rule, and Envoy Gateway writes `-1` for it). `None` for any other name.
+fn envoy_gateway_rule(name: &str) -> Option<&str> {
+    let mut segments = name.split('/');
+    let kind = segments.next()?;
+    let namespace = segments.next()?;
+    let object = segments.next()?;
+    if !ENVOY_GATEWAY_KINDS.contains(&kind) || namespace.is_empty() || object.is_empty() {
+        return None;
+    }
+    // Namespaces and names hold no `/`, so the segments' lengths give the byte positions.
+    let object_end = kind.len() + namespace.len() + object.len() + 2;
+    match (segments.next(), segments.next()) {
+        (None, _) => name.get(..object_end),
+        (Some("rule"), Some("-1")) => name.get(..object_end),
+        (Some("rule"), Some(index))
+            if !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            name.get(..object_end + "/rule/".len() + index.len())
+        }
+        _ => None,
+    }
+}
+
 /// Istio `outbound|9080||details.default.svc.cluster.local` and Contour `ns/svc/port[/hash]`.
 fn envoy_cluster_service(name: &str) -> Option<(&str, &str)> {
     if let Some(fqdn) = name.rsplit('|').next().filter(|_| name.contains('|')) {
@@ -498,7 +663,10 @@ mod tests {
     ) -> Route {
         Route {
             namespace: namespace.into(),
-            ingress: ingress.into(),
+            kind: INGRESS.into(),
+            name: ingress.into(),
+            rule: None,
+            service_namespace: None,
             host: host.map(Into::into),
             path: Some(path.into()),
             path_match: PathMatch::Prefix,
@@ -730,6 +898,338 @@ mod tests {
             "default-details-details-example-com@kubernetes",
         );
         assert_eq!(table.attribute(&traefik), Attribution::Target(0));
+    }
+
+    /// A route of rule `rule` of the Gateway API route object `kind` `namespace/name`.
+    fn gateway_route(
+        kind: &str,
+        (namespace, name, rule): (&str, &str, u32),
+        host: Option<&str>,
+        path: Option<&str>,
+        service: &str,
+        port: u16,
+    ) -> Route {
+        Route {
+            namespace: namespace.into(),
+            kind: kind.into(),
+            name: name.into(),
+            rule: Some(rule),
+            service_namespace: None,
+            host: host.map(Into::into),
+            path: path.map(Into::into),
+            path_match: PathMatch::Prefix,
+            service: Some(service.into()),
+            port_number: Some(port),
+            port_name: None,
+            authenticated: false,
+            ready_endpoints: None,
+        }
+    }
+
+    /// A request as Envoy Gateway logs it: the route name (or only the cluster name), the
+    /// `:authority` and the path.
+    fn envoy<'a>(kind: UpstreamKind, name: &'a str, host: &'a str, path: &'a str) -> Record<'a> {
+        Record {
+            upstream_name: Some(Cow::Borrowed(name)),
+            upstream_kind: kind,
+            host: Some(Cow::Borrowed(host)),
+            path: Some(Cow::Borrowed(path)),
+            ..Record::default()
+        }
+    }
+
+    /// An Ingress and an HTTPRoute on one host, the HTTPRoute with two rules.
+    fn mixed_table() -> RouteTable {
+        table(vec![
+            route("shop", "web", Some("shop.example.com"), "/", "web", 80),
+            gateway_route(
+                "HTTPRoute",
+                ("app", "app-www-example-com", 0),
+                Some("www.example.com"),
+                Some("/"),
+                "www",
+                8080,
+            ),
+            gateway_route(
+                "HTTPRoute",
+                ("app", "app-www-example-com", 1),
+                Some("www.example.com"),
+                Some("/api"),
+                "api",
+                9090,
+            ),
+        ])
+    }
+
+    #[test]
+    fn envoy_gateway_names_are_cut_to_their_route_object_and_rule() {
+        for (name, rule) in [
+            (
+                "httproute/app/app-www-example-com/rule/0/match/0/www_example_com",
+                Some("httproute/app/app-www-example-com/rule/0"),
+            ),
+            (
+                "httproute/app/http-to-https-filter-redirect/rule/0/match/0/*",
+                Some("httproute/app/http-to-https-filter-redirect/rule/0"),
+            ),
+            (
+                "httproute/app/app-www-example-com/rule/12",
+                Some("httproute/app/app-www-example-com/rule/12"),
+            ),
+            (
+                "grpcroute/app/orders/rule/3/match/1/*",
+                Some("grpcroute/app/orders/rule/3"),
+            ),
+            ("tcproute/db/postgres/rule/-1", Some("tcproute/db/postgres")),
+            ("tlsroute/db/postgres", Some("tlsroute/db/postgres")),
+            ("httproute/app", None),
+            ("httproute//web/rule/0", None),
+            ("httproute/app/web/rule/x/match/0/*", None),
+            ("httproute/app/web/rule/", None),
+            ("httproute/app/web/match/0", None),
+            ("httproutes/app/web/rule/0", None),
+            ("default", None),
+            ("outbound|9080||details.default.svc.cluster.local", None),
+            ("default/echo/80/da39a3ee5e", None),
+            (
+                "httproute/ä/wéb/rule/0/match/0/ü",
+                Some("httproute/ä/wéb/rule/0"),
+            ),
+            ("", None),
+        ] {
+            assert_eq!(envoy_gateway_rule(name), rule, "{name}");
+        }
+    }
+
+    #[test]
+    fn envoy_gateway_route_names_resolve_to_their_rule_then_by_host_and_path() {
+        let table = mixed_table();
+        let www = "httproute/app/app-www-example-com/rule/0/match/0/www_example_com";
+        assert_eq!(
+            table.attribute(&envoy(
+                UpstreamKind::EnvoyRoute,
+                www,
+                "www.example.com",
+                "/assets/image.webp"
+            )),
+            Attribution::Target(1)
+        );
+        // The rule, not the path, decides: `/api/orders` of rule 0 went to rule 0's backend.
+        assert_eq!(
+            table.attribute(&envoy(
+                UpstreamKind::EnvoyRoute,
+                www,
+                "www.example.com",
+                "/api/orders"
+            )),
+            Attribution::Target(1)
+        );
+        assert_eq!(
+            table.attribute(&envoy(
+                UpstreamKind::EnvoyRoute,
+                "httproute/app/app-www-example-com/rule/1/match/0/www_example_com",
+                "www.example.com",
+                "/api/orders"
+            )),
+            Attribution::Target(2)
+        );
+        // A format that logs only the cluster name.
+        assert_eq!(
+            table.attribute(&envoy(
+                UpstreamKind::EnvoyCluster,
+                "httproute/app/app-www-example-com/rule/1",
+                "www.example.com",
+                "/api"
+            )),
+            Attribution::Target(2)
+        );
+        // The Ingress beside it is attributed as before.
+        let mut ingress = nginx("shop-web-80", "/cart");
+        ingress.host = Some(Cow::Borrowed("shop.example.com"));
+        assert_eq!(table.attribute(&ingress), Attribution::Target(0));
+    }
+
+    #[test]
+    fn an_envoy_gateway_route_the_inventory_lacks_is_unknown_not_guessed_by_host() {
+        let table = mixed_table();
+        for name in [
+            // Another HTTPRoute on the same host, which the host and path alone would fit.
+            "httproute/app/app-www-canary/rule/0/match/0/www_example_com",
+            // A rule the HTTPRoute does not have.
+            "httproute/app/app-www-example-com/rule/7/match/0/www_example_com",
+            // The same name as another kind of route.
+            "grpcroute/app/app-www-example-com/rule/0/match/0/www_example_com",
+        ] {
+            assert_eq!(
+                table.attribute(&envoy(
+                    UpstreamKind::EnvoyRoute,
+                    name,
+                    "www.example.com",
+                    "/"
+                )),
+                Attribution::Unknown,
+                "{name}"
+            );
+        }
+        // Without a route name the host still attributes the request.
+        let by_host = Record {
+            host: Some(Cow::Borrowed("www.example.com")),
+            path: Some(Cow::Borrowed("/api/x")),
+            ..Record::default()
+        };
+        assert_eq!(table.attribute(&by_host), Attribution::Target(2));
+    }
+
+    #[test]
+    fn gateway_api_targets_name_kind_and_name_and_ingress_targets_stay_as_they_were() {
+        let table = mixed_table();
+        let json = |id: usize| serde_json::to_string(&table.targets()[id]).unwrap();
+        assert_eq!(
+            json(0),
+            r#"{"namespace":"shop","ingress":"web","host":"shop.example.com","path":"/","service":"web","port":"80"}"#
+        );
+        assert_eq!(
+            json(2),
+            r#"{"namespace":"app","kind":"HTTPRoute","name":"app-www-example-com","host":"www.example.com","path":"/api","service":"api","port":"9090"}"#
+        );
+    }
+
+    #[test]
+    fn a_rule_split_between_backends_is_attributed_to_the_rule_without_a_service() {
+        let table = table(vec![
+            gateway_route(
+                "HTTPRoute",
+                ("app", "web", 0),
+                Some("www.example.com"),
+                Some("/"),
+                "web-v1",
+                80,
+            ),
+            gateway_route(
+                "HTTPRoute",
+                ("app", "web", 0),
+                Some("www.example.com"),
+                Some("/"),
+                "web-v2",
+                80,
+            ),
+            gateway_route(
+                "HTTPRoute",
+                ("app", "web", 0),
+                Some("web.example.net"),
+                Some("/"),
+                "web-v1",
+                80,
+            ),
+        ]);
+        let Attribution::Target(id) = table.attribute(&envoy(
+            UpstreamKind::EnvoyRoute,
+            "httproute/app/web/rule/0/match/0/www_example_com",
+            "www.example.com",
+            "/",
+        )) else {
+            panic!("not attributed")
+        };
+        let target = &table.targets()[id as usize];
+        assert_eq!(target.kind.as_deref(), Some("HTTPRoute"));
+        assert_eq!(target.name.as_deref(), Some("web"));
+        assert_eq!(target.host.as_deref(), Some("www.example.com"));
+        assert_eq!(target.path.as_deref(), Some("/"));
+        assert_eq!(target.service, None);
+        assert_eq!(target.port, None);
+        // The other host has one backend: its route exactly.
+        assert_eq!(
+            table.attribute(&envoy(
+                UpstreamKind::EnvoyRoute,
+                "httproute/app/web/rule/0/match/0/web_example_net",
+                "web.example.net",
+                "/"
+            )),
+            Attribution::Target(2)
+        );
+    }
+
+    #[test]
+    fn gateway_api_wildcards_cover_several_labels_and_ingress_wildcards_one() {
+        let table = table(vec![
+            route("shop", "web", Some("*.shop.example"), "/", "web", 80),
+            gateway_route(
+                "HTTPRoute",
+                ("app", "web", 0),
+                Some("*.app.example"),
+                Some("/"),
+                "web",
+                80,
+            ),
+            gateway_route(
+                "HTTPRoute",
+                ("app", "eu", 0),
+                Some("*.eu.app.example"),
+                Some("/"),
+                "eu",
+                80,
+            ),
+        ]);
+        let host = |host: &'static str| Record {
+            host: Some(Cow::Borrowed(host)),
+            path: Some(Cow::Borrowed("/")),
+            ..Record::default()
+        };
+        assert_eq!(
+            table.attribute(&host("a.shop.example")),
+            Attribution::Target(0)
+        );
+        assert_eq!(
+            table.attribute(&host("a.b.shop.example")),
+            Attribution::Unrouted(Some("a.b.shop.example"))
+        );
+        assert_eq!(
+            table.attribute(&host("a.app.example")),
+            Attribution::Target(1)
+        );
+        assert_eq!(
+            table.attribute(&host("a.b.app.example")),
+            Attribution::Target(1)
+        );
+        // The most specific wildcard wins.
+        assert_eq!(
+            table.attribute(&host("a.eu.app.example")),
+            Attribution::Target(2)
+        );
+        assert_eq!(
+            table.attribute(&host("app.example")),
+            Attribution::Unrouted(Some("app.example"))
+        );
+    }
+
+    #[test]
+    fn a_backend_in_another_namespace_is_looked_up_and_named_there() {
+        let mut cross = gateway_route(
+            "HTTPRoute",
+            ("edge", "api", 0),
+            Some("api.example.com"),
+            Some("/"),
+            "api",
+            8080,
+        );
+        cross.service_namespace = Some("backend".into());
+        let table = table(vec![cross]);
+        let istio = Record {
+            upstream_kind: UpstreamKind::EnvoyCluster,
+            upstream_name: Some(Cow::Borrowed(
+                "outbound|8080||api.backend.svc.cluster.local",
+            )),
+            ..Record::default()
+        };
+        assert_eq!(table.attribute(&istio), Attribution::Target(0));
+        assert_eq!(
+            table.attribute(&nginx("edge-api-8080", "/")),
+            Attribution::Unknown
+        );
+        assert_eq!(
+            serde_json::to_string(&table.targets()[0]).unwrap(),
+            r#"{"namespace":"edge","kind":"HTTPRoute","name":"api","host":"api.example.com","path":"/","service":"api","port":"8080","service_namespace":"backend"}"#
+        );
     }
 
     #[test]

@@ -9,7 +9,10 @@ use tollgate_logs::routes::{PathMatch, Route, RouteTable};
 fn route(ingress: &str, service: &str, ready: Option<usize>, authenticated: bool) -> Route {
     Route {
         namespace: "shop".into(),
-        ingress: ingress.into(),
+        kind: "Ingress".into(),
+        name: ingress.into(),
+        rule: None,
+        service_namespace: None,
         host: Some(format!("{ingress}.example.com")),
         path: Some("/".into()),
         path_match: PathMatch::Prefix,

@@ -27,11 +27,17 @@ pub fn json(report: &Report) -> String {
     text
 }
 
-/// A route (or Service) as one short text: `ns/ingress host/path → svc:port`.
+/// A route (or Service) as one short text: `ns/ingress host/path → svc:port` for an Ingress
+/// route, `HTTPRoute ns/name host/path → svc:port` for a Gateway API one (`→ other-ns/svc:port`
+/// when the Service is in another namespace).
 pub fn target_text(target: &Target) -> String {
-    let mut text = target.namespace.clone();
-    if let Some(ingress) = &target.ingress {
-        let _ = write!(text, "/{ingress}");
+    let mut text = String::new();
+    if let Some(kind) = &target.kind {
+        let _ = write!(text, "{kind} ");
+    }
+    text.push_str(&target.namespace);
+    if let Some(name) = target.ingress.as_ref().or(target.name.as_ref()) {
+        let _ = write!(text, "/{name}");
     }
     match (&target.host, &target.path) {
         (Some(host), Some(path)) => {
@@ -46,7 +52,11 @@ pub fn target_text(target: &Target) -> String {
         (None, None) => {}
     }
     if let Some(service) = &target.service {
-        let _ = write!(text, " → {service}");
+        let _ = write!(text, " → ");
+        if let Some(namespace) = &target.service_namespace {
+            let _ = write!(text, "{namespace}/");
+        }
+        let _ = write!(text, "{service}");
         if let Some(port) = &target.port {
             let _ = write!(text, ":{port}");
         }

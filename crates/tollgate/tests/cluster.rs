@@ -634,6 +634,167 @@ fn map_cluster_lists_routes() {
     assert_eq!(sorted(&map), sorted(&files.json()));
 }
 
+/// The Gateway API and implementation-policy resources, which a cluster serves only when their
+/// CRDs are installed.
+const ADD_ON_ROUTING_PLURALS: [&str; 10] = [
+    "gatewayclasses",
+    "gateways",
+    "httproutes",
+    "grpcroutes",
+    "tlsroutes",
+    "tcproutes",
+    "referencegrants",
+    "securitypolicies",
+    "authorizationpolicies",
+    "requestauthentications",
+];
+
+/// What `kubectl get gatewayclass,gateway,httproute,service -A -o json` printed on a cluster
+/// with Envoy Gateway: a GatewayClass, a Gateway with an HTTP and an HTTPS listener, an HTTPRoute
+/// in another namespace attached to the HTTPS one, and its Service, with server fields and
+/// status.
+fn envoy_gateway_objects() -> Vec<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/gateway/envoy-gateway-cluster.json");
+    let text = std::fs::read_to_string(&path).expect("the fixture is readable");
+    let list: Value = serde_json::from_str(&text).expect("the fixture is JSON");
+    list["items"].as_array().expect("a List").clone()
+}
+
+#[test]
+fn map_cluster_lists_gateway_api_routes_with_their_listeners_next_to_ingress_routes() {
+    let fake = envoy_gateway_objects()
+        .into_iter()
+        .fold(fixture_cluster(), Builder::object)
+        .start();
+    let ws = Workstation::new(&fake.url());
+
+    let run = ws.run(&["map", "--cluster", "--format", "json"]);
+
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("cannot list"), "{}", run.stderr);
+    let map = run.json();
+    let routes = map["routes"].as_array().expect("routes array");
+    let route = |host: &str, path: &str| {
+        routes
+            .iter()
+            .find(|r| r["host"] == host && r["path"] == path)
+            .unwrap_or_else(|| panic!("no route {host}{path}: {routes:#?}"))
+    };
+    let catalog = route("catalog.example.com", "/api");
+    assert_eq!(
+        catalog["route"],
+        json!({"kind": "HTTPRoute", "namespace": "shop", "name": "catalog"})
+    );
+    assert!(catalog.get("ingress").is_none(), "{catalog:#}");
+    assert_eq!(
+        catalog["listeners"],
+        json!([{
+            "gateway": {"kind": "Gateway", "namespace": "edge", "name": "eg"},
+            "listener": "https", "protocol": "HTTPS", "port": 443
+        }])
+    );
+    assert_eq!(catalog["class"], "eg");
+    assert_eq!(catalog["controller"], "envoy-gateway");
+    assert_eq!(
+        catalog["backend"],
+        json!({"type": "service", "name": "catalog", "port": 8080})
+    );
+    assert_eq!(catalog["backend_namespace"], "shop");
+    assert_eq!(catalog["service_found"], true);
+    assert_eq!(catalog["tls_secret"], "example-com-tls");
+    // The HTTP listener has no hostname, but the route attaches to the HTTPS one only.
+    assert_eq!(
+        routes
+            .iter()
+            .filter(|r| r["route"]["name"] == "catalog")
+            .count(),
+        1,
+        "{routes:#?}"
+    );
+    // The Ingress routes are in the same map, as before.
+    let storefront = route("shop.example.com", "/");
+    assert_eq!(
+        storefront["route"],
+        json!({"kind": "Ingress", "namespace": "shop", "name": "storefront"})
+    );
+    assert_eq!(storefront["ingress"], storefront["route"]);
+
+    // Each Gateway API and policy kind was listed once, across namespaces, at the version
+    // `Kind::api_path` names.
+    for plural in ADD_ON_ROUTING_PLURALS {
+        let kind = kind_of_plural(plural);
+        let api = kind.api_path();
+        let requests = fake.requests_for(plural);
+        assert_eq!(requests.len(), 1, "{plural}: {requests:#?}");
+        assert_eq!(
+            requests[0].path(),
+            format!("/apis/{}/{}/{plural}", api.group, api.version)
+        );
+    }
+    assert_eq!(
+        fake.requests_for("tlsroutes")[0].path(),
+        "/apis/gateway.networking.k8s.io/v1alpha2/tlsroutes"
+    );
+    assert_eq!(
+        fake.requests_for("httproutes")[0].path(),
+        "/apis/gateway.networking.k8s.io/v1/httproutes"
+    );
+}
+
+#[test]
+fn gateway_api_and_policy_crds_that_are_not_installed_are_no_gap() {
+    // A cluster without the Gateway API, Envoy Gateway or Istio: the server answers 404.
+    let fake = ADD_ON_ROUTING_PLURALS
+        .iter()
+        .fold(fixture_cluster(), |builder, plural| builder.unserve(plural))
+        .start();
+    let ws = Workstation::new(&fake.url());
+
+    let run = ws.run(&[
+        "scan",
+        "--cluster",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    for plural in ADD_ON_ROUTING_PLURALS {
+        assert!(!run.stderr.contains(plural), "{plural}: {}", run.stderr);
+        assert!(
+            !report["warnings"].to_string().contains(plural),
+            "{plural}: {:#}",
+            report["warnings"]
+        );
+        assert_eq!(fake.requests_for(plural).len(), 1, "{plural} was asked for");
+    }
+    assert_eq!(report["warnings"], json!([]));
+    // Nothing is judged differently from the same objects as files.
+    assert_eq!(
+        finding_keys(&report),
+        finding_keys(&file_scan(&["--fail-on", "never"]).json())
+    );
+
+    // A kind the server refuses is still a warning: 404 is "not installed" only for add-ons.
+    let fake = fixture_cluster().forbid("httproutes").start();
+    let run = Workstation::new(&fake.url()).run(&[
+        "scan",
+        "--cluster",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]);
+    let warnings = run.json()["warnings"].to_string();
+    assert!(
+        warnings.contains("httproutes") && warnings.contains("403"),
+        "{warnings}"
+    );
+}
+
 #[test]
 fn secret_data_never_reaches_the_output() {
     let fake = fixture_cluster().start();

@@ -184,6 +184,30 @@ fn ingress(tls: bool) -> Value {
     ingress
 }
 
+/// An HTTPRoute sending `shop.example.com` to the Service `backend` (as `kubectl apply`
+/// would create it, attached to a Gateway in `edge`).
+fn httproute(backend: &str) -> Value {
+    json!({
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {
+            "parentRefs": [{"name": "eg", "namespace": "edge", "sectionName": "https"}],
+            "hostnames": ["shop.example.com"],
+            "rules": [{
+                "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                "backendRefs": [{"name": backend, "port": 80}]
+            }]
+        },
+        "status": {"parents": [{
+            "parentRef": {"name": "eg", "namespace": "edge", "sectionName": "https"},
+            "controllerName": "gateway.envoyproxy.io/gatewayclass-controller",
+            "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted",
+                            "message": "Route is accepted", "observedGeneration": 1,
+                            "lastTransitionTime": "2026-11-22T09:00:00Z"}]
+        }]}
+    })
+}
+
 /// An audit event for a write to `shop/web`.
 fn audit_event(
     id: &str,
@@ -475,6 +499,106 @@ fn watch_records_create_update_delete_across_restarts_and_a_410_then_audit_event
         report["first_broken"][0],
         json!(update_id.parse::<i64>().expect("id"))
     );
+}
+
+#[test]
+fn watch_records_gateway_api_changes_and_says_nothing_of_policy_crds_not_installed() {
+    // Envoy Gateway's and Istio's CRDs are not installed: the server does not serve them.
+    let server = FakeApiServer::builder()
+        .token(TOKEN)
+        .object(service())
+        .unserve("securitypolicies")
+        .unserve("authorizationpolicies")
+        .unserve("requestauthentications")
+        .start();
+    let desk = Desk::new(&server.url());
+    let watch = desk.watch("watch.log");
+    let route_events = |count: usize| {
+        let started = Instant::now();
+        loop {
+            let events: Vec<Value> = desk
+                .history()
+                .into_iter()
+                .filter(|e| e["resource"]["kind"] == "HTTPRoute")
+                .collect();
+            if events.len() >= count {
+                return events;
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "waited {WAIT:?} for {count} HTTPRoute events: {events:#?}\nwatch log:\n{}",
+                desk.log("watch.log")
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    // The first list of every kind is the baseline; the Service shows it was taken.
+    let started = Instant::now();
+    while !desk
+        .history()
+        .iter()
+        .any(|e| e["resource"]["kind"] == "Service")
+    {
+        assert!(
+            started.elapsed() < WAIT,
+            "Service never recorded:\n{}",
+            desk.log("watch.log")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let created_version = server.create(httproute("web"));
+    let events = route_events(1);
+    assert_eq!(events[0]["action"], "created");
+    assert_eq!(events[0]["resource_version"], json!(created_version));
+    assert_eq!(
+        events[0]["resource"]["api_version"],
+        "gateway.networking.k8s.io/v1"
+    );
+    assert_eq!(events[0]["resource"]["namespace"], "shop");
+    assert_eq!(events[0]["resource"]["name"], "web");
+
+    // Someone points the route at another backend.
+    let updated_version = server.update_with_manager(httproute("web-canary"), "kubectl-edit");
+    let events = route_events(2);
+    assert_eq!(events[1]["action"], "updated");
+    assert_eq!(events[1]["resource_version"], json!(updated_version));
+    assert_eq!(events[1]["actor"]["field_manager"], "kubectl-edit");
+    assert_eq!(
+        events[1]["diff"],
+        json!([{"op": "replace", "path": "/spec/rules/0/backendRefs/0/name", "value": "web-canary"}])
+    );
+
+    server.delete("HTTPRoute", "shop", "web");
+    let events = route_events(3);
+    assert_eq!(events[2]["action"], "deleted");
+    stop(watch);
+
+    // The policy kinds were asked for and, not being installed, left no warning.
+    let log = desk.log("watch.log");
+    for plural in [
+        "securitypolicies",
+        "authorizationpolicies",
+        "requestauthentications",
+    ] {
+        assert!(
+            !server.requests_for(plural).is_empty(),
+            "{plural} never listed"
+        );
+        assert!(!log.contains(plural), "{plural} in the watch log:\n{log}");
+    }
+    assert!(!log.contains("warning"), "{log}");
+
+    // A baseline of the same cluster holds the Gateway API kinds and misses nothing.
+    server.create(httproute("web"));
+    let saved = desk.run(&["baseline", "save", "-o", "baseline", "--cluster"]);
+    let stderr = String::from_utf8_lossy(&saved.stderr);
+    assert!(saved.status.success(), "{stderr}");
+    assert!(!stderr.contains("securitypolicies"), "{stderr}");
+    let text = std::fs::read_to_string(desk.home.path().join("baseline/shop/httproute-web.yaml"))
+        .expect("the HTTPRoute is in the baseline");
+    assert!(text.contains("name: web"), "{text}");
+    assert!(!text.contains("status"), "{text}");
 }
 
 /// Empties one record's diff, the way someone covering their tracks would.

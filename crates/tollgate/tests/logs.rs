@@ -171,6 +171,109 @@ fn records_are_one_normalized_object_per_request_with_lists_kept() {
     assert!(lines[1].get("upstream_addr").is_none());
 }
 
+/// Envoy Gateway's default JSON under the CRI wrapper (crowdsecurity/hub
+/// `.tests/envoy-logs/envoy.log`; the samples of `tollgate-logs`' `format/envoy_json.rs`): a
+/// request routed by the HTTPRoute `app/app-www-example-com`, and the redirect of
+/// `app/http-to-https-filter-redirect`, which has no backend.
+const ENVOY_GATEWAY_WWW: &str = r#"2025-12-31T17:37:40.493035218+01:00 stdout F {":authority":"www.example.com","bytes_received":0,"bytes_sent":121258,"connection_termination_details":null,"downstream_local_address":"10.42.0.77:10443","downstream_remote_address":"10.0.0.12:59292","duration":11,"method":"GET","protocol":"HTTP/2","requested_server_name":null,"response_code":200,"response_code_details":"via_upstream","response_flags":"-","route_name":"httproute/app/app-www-example-com/rule/0/match/0/www_example_com","start_time":"2025-12-31T16:37:40.479Z","upstream_cluster":"httproute/app/app-www-example-com/rule/0","upstream_host":"10.42.0.82:8080","upstream_local_address":"10.42.0.77:51216","upstream_transport_failure_reason":null,"user-agent":"Mozilla/4.0 (Windows NT 9.0; Win64; x64; rv:136.0) Gecko/20101 Firefox/136.0","x-envoy-origin-path":"/assets/image.webp","x-envoy-upstream-service-time":null,"x-forwarded-for":"10.0.0.12","x-request-id":"3bbc0252-2d5c-49fe-bd89-104e9b61770b"}"#;
+const ENVOY_GATEWAY_REDIRECT: &str = r#"2025-12-31T18:22:06.456373561+01:00 stdout F {":authority":"10.0.0.13","bytes_received":0,"bytes_sent":0,"connection_termination_details":null,"downstream_local_address":"10.42.0.77:10080","downstream_remote_address":"192.168.1.45:33045","duration":0,"method":"GET","protocol":"HTTP/1.1","requested_server_name":null,"response_code":301,"response_code_details":"direct_response","response_flags":"-","route_name":"httproute/app/http-to-https-filter-redirect/rule/0/match/0/*","start_time":"2025-12-31T17:22:04.951Z","upstream_cluster":null,"upstream_host":null,"upstream_local_address":null,"upstream_transport_failure_reason":null,"user-agent":"Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/41.0.2228.0 Safari/537.36","x-envoy-origin-path":"/","x-envoy-upstream-service-time":null,"x-forwarded-for":"192.168.1.45","x-request-id":"a9864e02-c6f5-4375-a27d-3ffd7f312811"}"#;
+
+#[test]
+fn envoy_gateway_lines_are_attributed_to_their_httproute_and_ingress_lines_as_before() {
+    // Two proxies' logs in one run: ingress-nginx's (the example's first line) and Envoy
+    // Gateway's.
+    let dir = tempfile::tempdir().unwrap();
+    let nginx_log = dir.path().join("ingress-nginx.log");
+    let envoy_log = dir.path().join("envoy-gateway.log");
+    let ingress_line = std::fs::read_to_string(repo().join(EXAMPLE))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    std::fs::write(&nginx_log, format!("{ingress_line}\n")).unwrap();
+    // The first sample as a route the inventory does not have would log it (renamed by hand).
+    let unknown = ENVOY_GATEWAY_WWW.replace("app-www-example-com", "app-www-canary");
+    std::fs::write(
+        &envoy_log,
+        format!("{ENVOY_GATEWAY_WWW}\n{ENVOY_GATEWAY_REDIRECT}\n{unknown}\n"),
+    )
+    .unwrap();
+    let (nginx_log, envoy_log) = (nginx_log.to_str().unwrap(), envoy_log.to_str().unwrap());
+    let out = run(&[
+        "logs",
+        nginx_log,
+        envoy_log,
+        "--records",
+        "--inventory",
+        "examples/shop/storefront",
+        "--inventory",
+        "crates/tollgate/tests/fixtures/gateway/envoy-gateway.yaml",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 4);
+    assert_eq!(
+        records[0]["route"],
+        serde_json::json!({
+            "namespace": "storefront", "ingress": "storefront-api", "host": "api.shop.example.com",
+            "path": "/v1", "service": "api", "port": "80"
+        })
+    );
+    assert_eq!(
+        records[1]["upstream_name"],
+        "httproute/app/app-www-example-com/rule/0/match/0/www_example_com"
+    );
+    assert_eq!(
+        records[1]["route"],
+        serde_json::json!({
+            "namespace": "app", "kind": "HTTPRoute", "name": "app-www-example-com",
+            "host": "www.example.com", "path": "/", "service": "www", "port": "8080"
+        })
+    );
+    // The redirect has no backend, and its route no hostname: the target says neither.
+    assert_eq!(records[2]["status"], 301);
+    assert_eq!(
+        records[2]["route"],
+        serde_json::json!({
+            "namespace": "app", "kind": "HTTPRoute", "name": "http-to-https-filter-redirect",
+            "path": "/"
+        })
+    );
+    // A route name the inventory lacks is not attributed by its host to another route.
+    assert_eq!(records[3]["host"], "www.example.com");
+    assert!(records[3].get("route").is_none(), "{}", records[3]);
+
+    // The text report names the HTTPRoute by kind.
+    let out = run(&[
+        "logs",
+        nginx_log,
+        envoy_log,
+        "--inventory",
+        "examples/shop/storefront",
+        "--inventory",
+        "crates/tollgate/tests/fixtures/gateway/envoy-gateway.yaml",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("HTTPRoute app/app-www-example-com www.example.com/ → www:8080"),
+        "{text}"
+    );
+    assert!(
+        text.contains("storefront/storefront-api api.shop.example.com/v1 → api:80"),
+        "{text}"
+    );
+}
+
 #[test]
 fn random_bytes_are_counted_as_malformed_with_samples_and_no_panic() {
     let dir = tempfile::tempdir().unwrap();

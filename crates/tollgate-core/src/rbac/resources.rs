@@ -306,10 +306,35 @@ const KNOWN: &[KnownResource] = &[
         &["tlsroute"],
     ),
     known(
+        "tcproutes",
+        "gateway.networking.k8s.io",
+        false,
+        &["tcproute"],
+    ),
+    known(
         "referencegrants",
         "gateway.networking.k8s.io",
         false,
         &["referencegrant"],
+    ),
+    // The access policies of Gateway API implementations that Tollgate reads.
+    known(
+        "securitypolicies",
+        "gateway.envoyproxy.io",
+        false,
+        &["securitypolicy"],
+    ),
+    known(
+        "authorizationpolicies",
+        "security.istio.io",
+        false,
+        &["authorizationpolicy"],
+    ),
+    known(
+        "requestauthentications",
+        "security.istio.io",
+        false,
+        &["requestauthentication"],
     ),
 ];
 
@@ -353,6 +378,22 @@ mod tests {
             ("networking.k8s.io", "ingressclasses", None, true)
         );
         assert_eq!(resource(&Target::parse("svc").unwrap()).0, "");
+        assert_eq!(
+            resource(&Target::parse("tcproutes").unwrap()),
+            ("gateway.networking.k8s.io", "tcproutes", None, false)
+        );
+        assert_eq!(
+            resource(&Target::parse("securitypolicies").unwrap()),
+            ("gateway.envoyproxy.io", "securitypolicies", None, false)
+        );
+        assert_eq!(
+            resource(&Target::parse("authorizationpolicy").unwrap()),
+            ("security.istio.io", "authorizationpolicies", None, false)
+        );
+        assert_eq!(
+            resource(&Target::parse("requestauthentications").unwrap()),
+            ("security.istio.io", "requestauthentications", None, false)
+        );
     }
 
     #[test]

@@ -239,7 +239,7 @@ const GUARD_ROWS: &[RowSpec] = &[
         "Gateway API routes",
         "attaches routes to a shared Gateway",
         &WRITE_VERBS,
-        &["httproutes", "grpcroutes", "tlsroutes"],
+        &["httproutes", "grpcroutes", "tlsroutes", "tcproutes"],
     ),
     row(
         "gateways",

@@ -125,6 +125,8 @@ fn cluster_objects(args: &InputArgs) -> anyhow::Result<(Vec<Value>, Vec<InputErr
         for kind in TRACKED_KINDS {
             match cluster::list_values(client.clone(), kind, args.namespace.as_deref()).await {
                 Ok(listed) => values.extend(listed.items),
+                // An add-on that is not installed has no objects to drift.
+                Err(ListError::Refused { code: 404, .. }) if kind.add_on() => {}
                 Err(ListError::Refused { code, reason }) => errors.push(InputError {
                     file: None,
                     line: None,

@@ -316,11 +316,12 @@ fn ctrlc_handler(f: impl Fn() + Send + 'static) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The core inventory's routes as the log crate's route table.
+/// The core inventory's routes (of Ingresses and of Gateway API route objects) as the log crate's
+/// route table.
 pub fn route_table(inventory: &Inventory) -> RouteTable {
     let mut routes = Vec::new();
     for route in &inventory.routes {
-        let ingress = &inventory.objects[route.object];
+        let object = &inventory.objects[route.object];
         let (service, mut port_number, mut port_name) = match &route.backend {
             Backend::Service { name, port } => (
                 Some(name.clone()),
@@ -348,8 +349,15 @@ pub fn route_table(inventory: &Inventory) -> RouteTable {
             port_name = port_name.or_else(|| port.name.clone());
         }
         routes.push(Route {
-            namespace: ingress.ns().to_string(),
-            ingress: ingress.name.clone(),
+            namespace: object.ns().to_string(),
+            kind: object.kind.as_str().to_owned(),
+            name: object.name.clone(),
+            rule: route
+                .gateway
+                .as_ref()
+                .and_then(|gateway| u32::try_from(gateway.rule).ok()),
+            // A Gateway API backendRef may name a Service of another namespace.
+            service_namespace: (route.namespace != object.ns()).then(|| route.namespace.clone()),
             host: route.host.clone(),
             path: route.path.clone(),
             path_match: match route.path_type {

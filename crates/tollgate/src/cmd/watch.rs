@@ -36,6 +36,9 @@ use crate::tracking::{self, Judge, Observed, State};
 const WATCH_SECONDS: u32 = 25;
 /// A relist announces each change it records up to this many, and a count beyond.
 const ANNOUNCE_EACH: usize = 20;
+/// How often the watch of an add-on's kind that the server does not serve (the add-on is not
+/// installed) looks again.
+const ADD_ON_RECHECK: Duration = Duration::from_secs(300);
 
 /// What one watch covers.
 #[derive(Debug, Clone)]
@@ -168,6 +171,7 @@ async fn watch(
             match relist(&shared, target, true).await {
                 Ok((_, n)) => recorded += n,
                 Err(RelistError::Refused(message)) => eprintln!("tollgate: warning: {message}"),
+                Err(RelistError::NotInstalled) => {}
                 Err(RelistError::Other(e)) => return Err(e),
             }
         }
@@ -270,6 +274,10 @@ pub(crate) fn targets(
 pub(crate) enum RelistError {
     /// The kind may not be listed (403) or is not served: watching it is impossible, not fatal.
     Refused(String),
+    /// The kind is an add-on's custom resource (the Gateway API, cert-manager, an
+    /// implementation's policies) that the server does not serve (404): the add-on is not
+    /// installed, so there is nothing to record and nothing to warn about.
+    NotInstalled,
     Other(anyhow::Error),
 }
 
@@ -301,6 +309,7 @@ pub(crate) async fn relist(
     )
     .await
     .map_err(|e| match e {
+        ListError::Refused { code: 404, .. } if target.kind.add_on() => RelistError::NotInstalled,
         ListError::Refused { code, reason } => RelistError::Refused(format!(
             "cannot list {} (HTTP {code}: {reason}); its changes are not recorded",
             target.describe()
@@ -465,6 +474,16 @@ async fn watch_target(shared: &Shared, target: &Target) -> anyhow::Result<()> {
                     std::future::pending::<()>().await;
                     return Ok(());
                 }
+                Err(RelistError::NotInstalled) => {
+                    // Look again now and then: the add-on may be installed while the watch
+                    // runs, and its objects are then recorded from their first list on.
+                    tracing::debug!(
+                        "{} not served: the add-on is not installed",
+                        target.describe()
+                    );
+                    tokio::time::sleep(ADD_ON_RECHECK).await;
+                    continue;
+                }
                 Err(RelistError::Other(e)) => {
                     tracing::warn!("{e:#}; retrying");
                     tokio::time::sleep(backoff).await;
@@ -480,6 +499,15 @@ async fn watch_target(shared: &Shared, target: &Target) -> anyhow::Result<()> {
                 // A server that keeps expiring what it just listed must not be hammered.
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(30));
+                continue;
+            }
+            Err(kube::Error::Api(status)) if status.code == 404 && target.kind.add_on() => {
+                // The add-on was uninstalled since the last run; not a failure to report.
+                tracing::debug!(
+                    "{} not served: the add-on is not installed",
+                    target.describe()
+                );
+                tokio::time::sleep(ADD_ON_RECHECK).await;
                 continue;
             }
             Err(e) => {
@@ -541,7 +569,8 @@ async fn expired(shared: &Shared, target: &Target) -> anyhow::Result<()> {
         target.describe()
     );
     match relist(shared, target, true).await {
-        Ok(_) => Ok(()),
+        // An add-on removed while it was watched: nothing to list; the watch looks again later.
+        Ok(_) | Err(RelistError::NotInstalled) => Ok(()),
         Err(RelistError::Refused(message)) => anyhow::bail!(message),
         Err(RelistError::Other(e)) => Err(e),
     }

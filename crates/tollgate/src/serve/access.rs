@@ -21,7 +21,7 @@ use tollgate_logs::Format;
 use tollgate_logs::aggregate::Aggregate;
 use tollgate_logs::analyze::{Analyzer, Run, Settings};
 use tollgate_logs::detectors::{Alert, Classifier, DetectorConfig, Detectors};
-use tollgate_logs::routes::RouteTable;
+use tollgate_logs::routes::{INGRESS, RouteTable};
 use tollgate_store::{AccessBatch, MinuteCount, NewAlert, RouteCount, SourceCount};
 
 use super::App;
@@ -40,6 +40,10 @@ pub struct RouteRef {
     pub namespace: String,
     /// The Ingress, when the request was attributed to one.
     pub ingress: Option<String>,
+    /// The kind of the Gateway API route object, when the request was attributed to one.
+    pub kind: Option<String>,
+    /// The name of that Gateway API route object.
+    pub name: Option<String>,
     /// Host, when known.
     pub host: Option<String>,
     /// Path, when known.
@@ -48,22 +52,55 @@ pub struct RouteRef {
     pub service: Option<String>,
 }
 
-/// The key of a route: `namespace/ingress|host|path` (`*` for any host or the default backend),
-/// or `namespace/service:name` for requests only known to have reached a Service.
+impl RouteRef {
+    /// The kind and name of the object that defines the route: the Ingress, or the Gateway API
+    /// route object.
+    pub fn object(&self) -> Option<(&str, &str)> {
+        match (&self.ingress, &self.kind, &self.name) {
+            (Some(ingress), _, _) => Some((INGRESS, ingress)),
+            (None, Some(kind), Some(name)) => Some((kind, name)),
+            _ => None,
+        }
+    }
+}
+
+/// The key of a route: `namespace/ingress|host|path` for an Ingress route,
+/// `namespace/Kind:name|host|path` for a Gateway API one (`*` for any host or the default
+/// backend), or `namespace/service:name` for requests only known to have reached a Service. A
+/// Kubernetes name holds no `:`, so the forms cannot be taken for one another.
 pub fn route_key(
     namespace: &str,
-    ingress: Option<&str>,
+    object: Option<(&str, &str)>,
     host: Option<&str>,
     path: Option<&str>,
     service: Option<&str>,
 ) -> String {
-    match ingress {
-        Some(ingress) => format!(
-            "{namespace}/{ingress}|{}|{}",
+    let place = |object: String| {
+        format!(
+            "{namespace}/{object}|{}|{}",
             host.unwrap_or("*"),
             path.unwrap_or("*")
-        ),
+        )
+    };
+    match object {
+        Some((INGRESS, ingress)) => place(ingress.to_owned()),
+        Some((kind, name)) => place(format!("{kind}:{name}")),
         None => format!("{namespace}/service:{}", service.unwrap_or("?")),
+    }
+}
+
+/// The object a route key names (see [`route_key`]): `(kind, namespace, name)`; `None` for a key
+/// naming a Service alone, or no route.
+pub fn object_of_key(key: &str) -> Option<(&str, &str, &str)> {
+    let (namespace, rest) = key.split_once('/')?;
+    let object = rest.split('|').next()?;
+    if object.starts_with("service:") || object.is_empty() || namespace.is_empty() {
+        return None;
+    }
+    match object.split_once(':') {
+        Some((kind, name)) if !kind.is_empty() && !name.is_empty() => Some((kind, namespace, name)),
+        Some(_) => None,
+        None => Some((INGRESS, namespace, object)),
     }
 }
 
@@ -201,40 +238,31 @@ fn worker(
 
 /// Every target's route, by target number.
 fn route_refs(table: &RouteTable) -> Vec<RouteRef> {
-    let routes = table.routes();
     table
         .targets()
         .iter()
-        .enumerate()
-        .map(|(i, target)| match routes.get(i) {
-            Some(route) => RouteRef {
-                key: route_key(
-                    &route.namespace,
-                    Some(&route.ingress),
-                    route.host.as_deref(),
-                    route.path.as_deref(),
-                    route.service.as_deref(),
-                ),
-                namespace: route.namespace.clone(),
-                ingress: Some(route.ingress.clone()),
-                host: route.host.clone(),
-                path: route.path.clone(),
-                service: route.service.clone(),
-            },
-            None => RouteRef {
+        .map(|target| {
+            let object = match (&target.ingress, &target.kind, &target.name) {
+                (Some(ingress), _, _) => Some((INGRESS, ingress.as_str())),
+                (None, Some(kind), Some(name)) => Some((kind.as_str(), name.as_str())),
+                _ => None,
+            };
+            RouteRef {
                 key: route_key(
                     &target.namespace,
-                    target.ingress.as_deref(),
+                    object,
                     target.host.as_deref(),
                     target.path.as_deref(),
                     target.service.as_deref(),
                 ),
                 namespace: target.namespace.clone(),
                 ingress: target.ingress.clone(),
+                kind: target.kind.clone(),
+                name: target.name.clone(),
                 host: target.host.clone(),
                 path: target.path.clone(),
                 service: target.service.clone(),
-            },
+            }
         })
         .collect()
 }
@@ -342,10 +370,9 @@ async fn raise(app: &App, access: AccessAlert) -> anyhow::Result<()> {
     let route = access.route.clone().unwrap_or_default();
     app.metrics.access_alert(&app.cluster, &route.key, detector);
     let last_ms = alert.last_us.div_euclid(1_000);
-    let correlated = match &route.ingress {
-        Some(ingress) => {
-            super::alerts::correlated_change(app, "Ingress", &route.namespace, ingress, last_ms)
-                .await?
+    let correlated = match route.object() {
+        Some((kind, name)) => {
+            super::alerts::correlated_change(app, kind, &route.namespace, name, last_ms).await?
         }
         None => None,
     };
@@ -366,9 +393,8 @@ async fn raise(app: &App, access: AccessAlert) -> anyhow::Result<()> {
             route.host.as_deref().unwrap_or("*"),
             route.path.as_deref().unwrap_or(""),
             route
-                .ingress
-                .as_ref()
-                .map(|i| format!(" (Ingress {}/{i})", route.namespace))
+                .object()
+                .map(|(kind, name)| format!(" ({kind} {}/{name})", route.namespace))
                 .unwrap_or_default()
         )
     };
@@ -396,6 +422,10 @@ async fn raise(app: &App, access: AccessAlert) -> anyhow::Result<()> {
         "evidence": alert.evidence,
         "detail": alert.detail,
     });
+    if let (Some(kind), Some(name)) = (&route.kind, &route.name) {
+        body["where"]["kind"] = json!(kind);
+        body["where"]["name"] = json!(name);
+    }
     let mut change_seq = None;
     if let Some((seq, change)) = correlated {
         change_seq = Some(seq);
@@ -409,7 +439,10 @@ async fn raise(app: &App, access: AccessAlert) -> anyhow::Result<()> {
         title,
         route: route.key.clone(),
         namespace: route.namespace.clone(),
-        name: route.ingress.clone().unwrap_or_default(),
+        name: route
+            .object()
+            .map(|(_, name)| name.to_owned())
+            .unwrap_or_default(),
         change_seq,
         body,
     };
@@ -449,7 +482,7 @@ mod tests {
         assert_eq!(
             route_key(
                 "shop",
-                Some("web"),
+                Some(("Ingress", "web")),
                 Some("shop.example.com"),
                 Some("/login"),
                 Some("web")
@@ -457,12 +490,83 @@ mod tests {
             "shop/web|shop.example.com|/login"
         );
         assert_eq!(
-            route_key("shop", Some("web"), None, None, None),
+            route_key("shop", Some(("Ingress", "web")), None, None, None),
             "shop/web|*|*"
         );
         assert_eq!(
             route_key("shop", None, None, None, Some("api")),
             "shop/service:api"
         );
+    }
+
+    #[test]
+    fn route_refs_key_ingress_and_gateway_api_targets_apart() {
+        use tollgate_logs::routes::{PathMatch, Route};
+        let route = |kind: &str, name: &str, rule: Option<u32>| Route {
+            namespace: "shop".into(),
+            kind: kind.into(),
+            name: name.into(),
+            rule,
+            service_namespace: None,
+            host: Some("shop.example.com".into()),
+            path: Some("/".into()),
+            path_match: PathMatch::Prefix,
+            service: Some("web".into()),
+            port_number: Some(80),
+            port_name: None,
+            authenticated: false,
+            ready_endpoints: None,
+        };
+        let mut table = RouteTable::new(vec![
+            route("Ingress", "web", None),
+            route("HTTPRoute", "web", Some(0)),
+        ]);
+        table.prepare();
+        let refs = route_refs(&table);
+        assert_eq!(refs[0].key, "shop/web|shop.example.com|/");
+        assert_eq!(refs[0].object(), Some(("Ingress", "web")));
+        assert_eq!(refs[1].key, "shop/HTTPRoute:web|shop.example.com|/");
+        assert_eq!(refs[1].object(), Some(("HTTPRoute", "web")));
+        assert_eq!(refs[1].ingress, None);
+        // The two share the Service `web`: requests that fit both are counted under it.
+        assert!(
+            refs[2..]
+                .iter()
+                .any(|r| r.key == "shop/service:web" && r.object().is_none()),
+            "{refs:#?}"
+        );
+    }
+
+    #[test]
+    fn route_keys_name_gateway_api_routes_by_kind_and_read_back() {
+        let key = route_key(
+            "catalog",
+            Some(("HTTPRoute", "catalog")),
+            Some("catalog.example.com"),
+            Some("/api"),
+            Some("catalog-api"),
+        );
+        assert_eq!(key, "catalog/HTTPRoute:catalog|catalog.example.com|/api");
+        assert_eq!(
+            object_of_key(&key),
+            Some(("HTTPRoute", "catalog", "catalog"))
+        );
+        assert_eq!(
+            object_of_key("shop/storefront|shop.example.com|/"),
+            Some(("Ingress", "shop", "storefront"))
+        );
+        assert_eq!(
+            object_of_key("shop/web|*|*"),
+            Some(("Ingress", "shop", "web"))
+        );
+        for key in [
+            "shop/service:web",
+            "",
+            "/x|y",
+            "shop/:web|*|*",
+            "shop/HTTPRoute:|*|*",
+        ] {
+            assert_eq!(object_of_key(key), None, "{key}");
+        }
     }
 }

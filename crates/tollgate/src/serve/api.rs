@@ -210,8 +210,14 @@ pub async fn routes_of(app: &App, query: &InventoryQuery) -> Result<Vec<Value>, 
             continue;
         }
         for mut route in scan.routes.as_array().cloned().unwrap_or_default() {
+            // `route` names the defining object of any kind; a map stored before Gateway API
+            // routes has only `ingress`.
+            let namespace = route
+                .pointer("/route/namespace")
+                .or_else(|| route.pointer("/ingress/namespace"))
+                .and_then(Value::as_str);
             if let Some(ns) = &query.namespace
-                && route.pointer("/ingress/namespace").and_then(Value::as_str) != Some(ns)
+                && namespace != Some(ns.as_str())
             {
                 continue;
             }

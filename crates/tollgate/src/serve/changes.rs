@@ -19,13 +19,23 @@ use super::App;
 use super::alerts::change_summary;
 
 /// Kinds whose changes alter the route map or the findings: a rescan follows them.
-const RESCAN_KINDS: [&str; 6] = [
+const RESCAN_KINDS: [&str; 16] = [
     "Ingress",
     "IngressClass",
     "Service",
     "Secret",
     "NetworkPolicy",
     "ConfigMap",
+    "GatewayClass",
+    "Gateway",
+    "HTTPRoute",
+    "GRPCRoute",
+    "TLSRoute",
+    "TCPRoute",
+    "ReferenceGrant",
+    "SecurityPolicy",
+    "AuthorizationPolicy",
+    "RequestAuthentication",
 ];
 
 /// Handles recorded changes until the watch stops.

@@ -481,17 +481,6 @@ async fn route_view(State(app): State<Arc<App>>, Query(query): Query<RouteViewQu
     respond(layout, page).await
 }
 
-/// The Ingress namespace and name in a route key (`namespace/name|host|path`); `None` for a
-/// key naming a Service alone (`namespace/service:name`).
-fn ingress_of_key(key: &str) -> Option<(&str, &str)> {
-    let (namespace, rest) = key.split_once('/')?;
-    let name = rest.split('|').next()?;
-    if name.starts_with("service:") || name.is_empty() || namespace.is_empty() {
-        return None;
-    }
-    Some((namespace, name))
-}
-
 async fn route_page(
     app: &App,
     mut layout: Layout,
@@ -606,17 +595,21 @@ async fn route_page(
         },
     )
     .await?;
-    let ingress = match &route {
-        Some(r) if !r.ingress.is_empty() => Some((r.namespace.clone(), r.ingress.clone())),
-        _ => ingress_of_key(&key).map(|(ns, name)| (ns.to_owned(), name.to_owned())),
+    // The object that defines the route, whose changes the page lists.
+    let object = match &route {
+        Some(r) if !r.name.is_empty() => {
+            Some((r.kind.clone(), r.namespace.clone(), r.name.clone()))
+        }
+        _ => super::access::object_of_key(&key)
+            .map(|(kind, ns, name)| (kind.to_owned(), ns.to_owned(), name.to_owned())),
     };
-    let (changes, changes_href) = match &ingress {
-        Some((namespace, name)) => {
+    let (changes, changes_href) = match &object {
+        Some((kind, namespace, name)) => {
             let items = api::history(
                 app,
                 &HistoryQuery {
                     cluster: cluster.clone(),
-                    kind: Some("Ingress".to_owned()),
+                    kind: Some(kind.clone()),
                     namespace: Some(namespace.clone()),
                     name: Some(name.clone()),
                     limit: Some(SHORT_LIST),
@@ -629,11 +622,7 @@ async fn route_page(
                 items.iter().map(ChangeRow::from_json).collect(),
                 layout.link(
                     "/history",
-                    &[
-                        ("kind", "Ingress"),
-                        ("namespace", namespace),
-                        ("name", name),
-                    ],
+                    &[("kind", kind), ("namespace", namespace), ("name", name)],
                 ),
             )
         }
@@ -671,6 +660,7 @@ async fn route_page(
         status_legend,
         sources,
         alerts: alerts.items.iter().map(AlertRow::from_json).collect(),
+        object_kind: object.map(|(kind, _, _)| kind).unwrap_or_default(),
         changes,
         changes_href,
     })
@@ -1169,18 +1159,6 @@ mod tests {
             response.headers()[header::CACHE_CONTROL],
             "public, max-age=31536000, immutable"
         );
-    }
-
-    #[test]
-    fn route_keys_name_their_ingress_unless_they_name_a_service() {
-        assert_eq!(
-            ingress_of_key("shop/storefront|shop.example.com|/"),
-            Some(("shop", "storefront"))
-        );
-        assert_eq!(ingress_of_key("shop/web|*|*"), Some(("shop", "web")));
-        assert_eq!(ingress_of_key("shop/service:web"), None);
-        assert_eq!(ingress_of_key(""), None);
-        assert_eq!(ingress_of_key("/x|y"), None);
     }
 
     #[test]

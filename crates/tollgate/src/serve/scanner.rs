@@ -231,9 +231,12 @@ fn compute(mut loaded: crate::input::Loaded, config: &Config, horizon_days: i64)
                     .and_then(Value::as_str)
                     .map(str::to_owned)
             };
+            // `route` names the defining object: an Ingress or a Gateway API route object.
+            let kind = text("/route/kind");
+            let name = text("/route/name");
             let key = route_key(
-                &text("/ingress/namespace").unwrap_or_default(),
-                text("/ingress/name").as_deref(),
+                &text("/route/namespace").unwrap_or_default(),
+                kind.as_deref().zip(name.as_deref()),
                 text("/host").as_deref(),
                 text("/path").as_deref(),
                 None,

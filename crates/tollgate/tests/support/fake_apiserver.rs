@@ -1725,6 +1725,8 @@ fn as_stored(kind: Kind, mut object: Value, serial: usize) -> Value {
         json!((40_000 + serial).to_string()),
     );
     metadata.insert("creationTimestamp".into(), json!(CREATED));
+    // Custom resources (cert-manager's, the Gateway API's, the implementations' policies) all
+    // have a generation, as the kinds below do.
     if matches!(
         kind,
         Kind::Ingress
@@ -1733,7 +1735,8 @@ fn as_stored(kind: Kind, mut object: Value, serial: usize) -> Value {
             | Kind::Deployment
             | Kind::StatefulSet
             | Kind::DaemonSet
-    ) {
+    ) || kind.add_on()
+    {
         metadata.insert("generation".into(), json!(1));
     }
     // kubectl keeps the whole applied object here, Secrets' data included: a real leak path.

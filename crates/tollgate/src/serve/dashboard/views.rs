@@ -356,10 +356,12 @@ pub struct RouteRow {
     pub host: String,
     /// The path, `(default backend)` for the Ingress's default backend.
     pub path: String,
-    /// The Ingress's namespace.
+    /// The kind of the object that defines the route: `Ingress`, or a Gateway API route kind.
+    pub kind: String,
+    /// The namespace of that object.
     pub namespace: String,
-    /// The Ingress's name.
-    pub ingress: String,
+    /// The name of that object.
+    pub name: String,
     /// The IngressClass ('' when none is in force).
     pub class: String,
     /// The controller ('' when unknown).
@@ -396,6 +398,12 @@ impl RouteRow {
                 .and_then(Value::as_str)
                 .unwrap_or("(any)")
                 .to_owned()
+        };
+        // `route` names the defining object of any kind; a map stored before Gateway API routes
+        // has only `ingress`.
+        let object = |field: &str| match route.pointer(&format!("/route/{field}")) {
+            Some(Value::String(value)) => value.clone(),
+            _ => text(route, &format!("/ingress/{field}")),
         };
         let class = text(route, "/class");
         let controller = text(route, "/controller");
@@ -464,8 +472,9 @@ impl RouteRow {
             key,
             host,
             path,
-            namespace: text(route, "/ingress/namespace"),
-            ingress: text(route, "/ingress/name"),
+            kind: object("kind"),
+            namespace: object("namespace"),
+            name: object("name"),
             class,
             controller,
             backend,
@@ -1193,9 +1202,12 @@ pub struct RoutePage {
     pub sources: Vec<SourceRow>,
     /// Alerts on this route.
     pub alerts: Vec<AlertRow>,
-    /// Recent changes of its Ingress, newest first.
+    /// The kind of the object that defines the route (`Ingress`, `HTTPRoute`, ...), whose
+    /// changes are listed; empty when the key names none.
+    pub object_kind: String,
+    /// Recent changes of that object, newest first.
     pub changes: Vec<ChangeRow>,
-    /// All changes of its Ingress.
+    /// All changes of that object.
     pub changes_href: String,
 }
 
@@ -1663,6 +1675,7 @@ mod tests {
             }))],
             alerts: vec![AlertRow::from_json(&alert_json())],
             changes: vec![ChangeRow::from_json(&change_json())],
+            object_kind: "Ingress".to_owned(),
             changes_href: "/history?kind=Ingress".to_owned(),
         };
         let html = page.render().unwrap();
@@ -1690,6 +1703,65 @@ mod tests {
         assert!(html.contains("<dt>Ingress</dt><dd>shop/storefront</dd>"));
         assert!(html.contains("12 request(s), 1 5xx in the window"));
         assert!(!html.contains("not in the latest route map"));
+    }
+
+    #[test]
+    fn gateway_api_routes_are_named_by_their_kind_on_the_routes_and_route_pages() {
+        let mut gateway = route_json("catalog.example.com");
+        gateway["key"] = json!("shop/HTTPRoute:catalog|catalog.example.com|/");
+        gateway["route"] = json!({"kind": "HTTPRoute", "namespace": "shop", "name": "catalog"});
+        gateway
+            .as_object_mut()
+            .expect("an object")
+            .remove("ingress");
+        let row = RouteRow::from_json(&gateway);
+        assert_eq!(
+            (row.kind.as_str(), row.namespace.as_str(), row.name.as_str()),
+            ("HTTPRoute", "shop", "catalog")
+        );
+        // A map stored before Gateway API routes names only the Ingress.
+        let old = RouteRow::from_json(&route_json("shop.example.com"));
+        assert_eq!(
+            (old.kind.as_str(), old.namespace.as_str(), old.name.as_str()),
+            ("Ingress", "shop", "storefront")
+        );
+        let html = RoutesPage {
+            layout: layout(Section::Routes),
+            routes: vec![row.clone(), old],
+            no_scan: false,
+            namespace: String::new(),
+            host: String::new(),
+        }
+        .render()
+        .unwrap();
+        assert!(html.contains("<td>HTTPRoute shop/catalog</td>"), "{html}");
+        assert!(html.contains("<td>shop/storefront</td>"), "{html}");
+        let html = RoutePage {
+            layout: layout(Section::Routes),
+            key: row.key.clone(),
+            route: Some(row),
+            timeline: charts::line(&[], "", "", 960, 200, "requests per minute"),
+            window_requests: 0,
+            window_errors: 0,
+            windows: Vec::new(),
+            has_traffic: false,
+            status_chart: charts::stacked(&[], 960, 24, "status"),
+            status_legend: Vec::new(),
+            sources: Vec::new(),
+            alerts: Vec::new(),
+            object_kind: "HTTPRoute".to_owned(),
+            changes: vec![ChangeRow::from_json(&change_json())],
+            changes_href: "/history?kind=HTTPRoute&namespace=shop&name=catalog".to_owned(),
+        }
+        .render()
+        .unwrap();
+        assert!(
+            html.contains("<dt>HTTPRoute</dt><dd>shop/catalog</dd>"),
+            "{html}"
+        );
+        assert!(html.contains("Recent changes of its HTTPRoute"), "{html}");
+        assert!(html.contains("Every change of this HTTPRoute"), "{html}");
+        assert_csp_clean(&html);
     }
 
     #[test]
