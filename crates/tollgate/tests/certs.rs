@@ -152,10 +152,19 @@ fn examples_list_every_tls_secret_with_days_left() {
         );
     }
     assert_eq!(rows.len(), 7, "{names:?}");
-    let gateway = &rows[names.iter().position(|n| n == "gateway/catalog-shop-tls").unwrap()];
+    let gateway = &rows[names
+        .iter()
+        .position(|n| n == "gateway/catalog-shop-tls")
+        .unwrap()];
     assert_eq!(gateway["status"], "not-in-scope");
-    assert_eq!(gateway["ingresses"], serde_json::json!(["Gateway gateway/shop"]));
-    assert_eq!(gateway["hosts"], serde_json::json!(["catalog.shop.example.com"]));
+    assert_eq!(
+        gateway["ingresses"],
+        serde_json::json!(["Gateway gateway/shop"])
+    );
+    assert_eq!(
+        gateway["hosts"],
+        serde_json::json!(["catalog.shop.example.com"])
+    );
     // Sorted by days left: the Secrets without a certificate first (the missing one, the
     // one not in the files), then by days left.
     assert_eq!(rows[0]["status"], "not-in-scope");
