@@ -49,7 +49,7 @@ use crate::yaml::escape_segment;
 /// Services and TLS Secrets, who may change them (RBAC), and the guards (webhooks, the controller
 /// ConfigMap). The Gateway API and policy kinds are add-ons: where they are not installed there
 /// is simply nothing of them to record.
-pub const TRACKED_KINDS: [Kind; 21] = [
+pub const TRACKED_KINDS: [Kind; 22] = [
     Kind::Ingress,
     Kind::IngressClass,
     Kind::Service,
@@ -69,6 +69,7 @@ pub const TRACKED_KINDS: [Kind; 21] = [
     Kind::TCPRoute,
     Kind::ReferenceGrant,
     Kind::SecurityPolicy,
+    Kind::BackendTrafficPolicy,
     Kind::AuthorizationPolicy,
     Kind::RequestAuthentication,
 ];

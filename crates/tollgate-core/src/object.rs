@@ -62,6 +62,8 @@ pub enum Kind {
     ReferenceGrant,
     /// Envoy Gateway's `SecurityPolicy` (`gateway.envoyproxy.io`).
     SecurityPolicy,
+    /// Envoy Gateway's `BackendTrafficPolicy` (`gateway.envoyproxy.io`): rate limits.
+    BackendTrafficPolicy,
     /// Istio's `AuthorizationPolicy` (`security.istio.io`).
     AuthorizationPolicy,
     /// Istio's `RequestAuthentication` (`security.istio.io`).
@@ -83,7 +85,7 @@ pub struct ApiPath {
 
 impl Kind {
     /// Every kind, in the order reports list them.
-    pub const ALL: [Kind; 29] = [
+    pub const ALL: [Kind; 30] = [
         Kind::Ingress,
         Kind::IngressClass,
         Kind::Service,
@@ -111,6 +113,7 @@ impl Kind {
         Kind::TCPRoute,
         Kind::ReferenceGrant,
         Kind::SecurityPolicy,
+        Kind::BackendTrafficPolicy,
         Kind::AuthorizationPolicy,
         Kind::RequestAuthentication,
     ];
@@ -181,7 +184,10 @@ impl Kind {
     pub fn access_policy(self) -> bool {
         matches!(
             self,
-            Kind::SecurityPolicy | Kind::AuthorizationPolicy | Kind::RequestAuthentication
+            Kind::SecurityPolicy
+                | Kind::BackendTrafficPolicy
+                | Kind::AuthorizationPolicy
+                | Kind::RequestAuthentication
         )
     }
 
@@ -287,6 +293,13 @@ impl Kind {
                 true,
                 "SecurityPolicy",
             ),
+            Kind::BackendTrafficPolicy => (
+                "gateway.envoyproxy.io",
+                "v1alpha1",
+                "backendtrafficpolicies",
+                true,
+                "BackendTrafficPolicy",
+            ),
             Kind::AuthorizationPolicy => (
                 "security.istio.io",
                 "v1",
@@ -372,7 +385,7 @@ pub enum Resource {
     /// HTTPRoute, GRPCRoute, TLSRoute and TCPRoute: the object's kind tells which.
     GatewayRoute(Box<GatewayRoute>),
     ReferenceGrant(Box<ReferenceGrant>),
-    /// SecurityPolicy, AuthorizationPolicy and RequestAuthentication.
+    /// SecurityPolicy, BackendTrafficPolicy, AuthorizationPolicy and RequestAuthentication.
     AccessPolicy(Box<AccessPolicy>),
 }
 
@@ -592,9 +605,10 @@ impl Object {
                 Resource::GatewayRoute(typed(&value)?)
             }
             Kind::ReferenceGrant => Resource::ReferenceGrant(typed(&value)?),
-            Kind::SecurityPolicy | Kind::AuthorizationPolicy | Kind::RequestAuthentication => {
-                Resource::AccessPolicy(typed(&value)?)
-            }
+            Kind::SecurityPolicy
+            | Kind::BackendTrafficPolicy
+            | Kind::AuthorizationPolicy
+            | Kind::RequestAuthentication => Resource::AccessPolicy(typed(&value)?),
         };
         let meta = resource.metadata();
         let Some(name) = meta.name.clone().filter(|n| !n.is_empty()) else {

@@ -636,7 +636,7 @@ fn map_cluster_lists_routes() {
 
 /// The Gateway API and implementation-policy resources, which a cluster serves only when their
 /// CRDs are installed.
-const ADD_ON_ROUTING_PLURALS: [&str; 10] = [
+const ADD_ON_ROUTING_PLURALS: [&str; 11] = [
     "gatewayclasses",
     "gateways",
     "httproutes",
@@ -645,6 +645,7 @@ const ADD_ON_ROUTING_PLURALS: [&str; 10] = [
     "tcproutes",
     "referencegrants",
     "securitypolicies",
+    "backendtrafficpolicies",
     "authorizationpolicies",
     "requestauthentications",
 ];

@@ -508,6 +508,7 @@ fn watch_records_gateway_api_changes_and_says_nothing_of_policy_crds_not_install
         .token(TOKEN)
         .object(service())
         .unserve("securitypolicies")
+        .unserve("backendtrafficpolicies")
         .unserve("authorizationpolicies")
         .unserve("requestauthentications")
         .start();
@@ -578,6 +579,7 @@ fn watch_records_gateway_api_changes_and_says_nothing_of_policy_crds_not_install
     let log = desk.log("watch.log");
     for plural in [
         "securitypolicies",
+        "backendtrafficpolicies",
         "authorizationpolicies",
         "requestauthentications",
     ] {

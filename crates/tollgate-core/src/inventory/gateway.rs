@@ -777,7 +777,9 @@ impl Inventory {
     ///   `RequestAuthentication` alone does not count: it rejects bad tokens, not missing ones.
     /// - allow-list: a `SecurityPolicy` `authorization` rule on `clientCIDRs` with a `Deny`
     ///   default, or an Istio `ALLOW` rule on `ipBlocks`/`remoteIpBlocks`.
-    /// - rate limit and WAF: unknown (implementation policies Tollgate does not read yet).
+    /// - rate limit: an Envoy Gateway `BackendTrafficPolicy` with `rateLimit` on the route or its
+    ///   Gateway; otherwise unknown (other implementations' limits are not read).
+    /// - WAF: unknown.
     fn gateway_posture(&self, r: usize, listeners: &[(usize, usize)]) -> Posture {
         let entry = &self.gateway_routes[r];
         let (o, route) = self.gateway_route(entry);
@@ -802,31 +804,32 @@ impl Inventory {
                 }
             }
         }
-        // Envoy Gateway: the route's own SecurityPolicy, or else its Gateways'.
-        let security = |pred: &dyn Fn(&crate::object::Object, &AccessPolicy) -> bool| {
-            self.of_kind(Kind::SecurityPolicy)
-                .find_map(|(_, po)| match &po.resource {
-                    Resource::AccessPolicy(p) if pred(po, p) => Some((po, p)),
+        // Envoy Gateway: the route's own policy of a kind, or else its Gateways'.
+        let policy = |kind: Kind| {
+            let find = |pred: &dyn Fn(&crate::object::Object, &AccessPolicy) -> bool| {
+                self.of_kind(kind).find_map(|(_, po)| match &po.resource {
+                    Resource::AccessPolicy(p) if pred(po, p) => Some(&**p),
                     _ => None,
                 })
-        };
-        let own = security(&|po, p| targets(po, p, o.kind.as_str(), &o.name));
-        let gw_policy = || {
-            gateways.iter().find_map(|&g| {
-                let gw = &self.objects[self.gateways[g].object];
-                security(&|po, p| {
-                    po.ns() == gw.ns()
-                        && p.targets()
-                            .refs
-                            .iter()
-                            .any(|t| t.kind.as_deref() == Some("Gateway") && t.name == gw.name)
+            };
+            find(&|po, p| targets(po, p, o.kind.as_str(), &o.name)).or_else(|| {
+                gateways.iter().find_map(|&g| {
+                    let gw = &self.objects[self.gateways[g].object];
+                    find(&|po, p| {
+                        po.ns() == gw.ns()
+                            && p.targets()
+                                .refs
+                                .iter()
+                                .any(|t| t.kind.as_deref() == Some("Gateway") && t.name == gw.name)
+                    })
                 })
             })
         };
-        if let Some((_, p)) = own.or_else(gw_policy) {
+        if let Some(p) = policy(Kind::SecurityPolicy) {
             auth = envoy_auth(p);
             allowlist = envoy_allowlist(p);
         }
+        let rate_limit = policy(Kind::BackendTrafficPolicy).and_then(envoy_rate_limit);
         // Istio.
         let backend_workloads: Vec<usize> = entry
             .backends
@@ -872,7 +875,7 @@ impl Inventory {
                 continue;
             }
             if auth.is_none() {
-                auth = istio_auth(p).map(|a| format!("{a} ({})", po.name));
+                auth = istio_auth(p).map(|a| format!("{a} (AuthorizationPolicy {})", po.name));
             }
             if allowlist.is_none() {
                 allowlist = istio_allowlist(p);
@@ -885,7 +888,7 @@ impl Inventory {
                 None => Control::No,
             },
             allowlist: allowlist.map_or(Control::No, Control::Yes),
-            rate_limit: Control::Unknown,
+            rate_limit: rate_limit.map_or(Control::Unknown, Control::Yes),
             waf: Control::Unknown,
         }
     }
@@ -1023,6 +1026,44 @@ fn envoy_auth(p: &AccessPolicy) -> Option<String> {
     (!kinds.is_empty()).then(|| format!("{} (SecurityPolicy {})", kinds.join("+"), name_of(p)))
 }
 
+/// `10/s per client (BackendTrafficPolicy x)` from the first limit of `rateLimit`.
+fn envoy_rate_limit(p: &AccessPolicy) -> Option<String> {
+    let rl = p.spec.get("rateLimit")?;
+    let kind = rl
+        .get("type")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("Global");
+    let rule = rl
+        .pointer("/global/rules/0")
+        .or_else(|| rl.pointer("/local/rules/0"))?;
+    let requests = rule.pointer("/limit/requests")?.as_u64()?;
+    let unit = rule
+        .pointer("/limit/unit")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("Second");
+    let unit = match unit {
+        "Second" => "s",
+        "Minute" => "min",
+        "Hour" => "h",
+        other => other,
+    };
+    // A local limit counts per proxy replica; a global one across them (Envoy Gateway's
+    // rate-limit service).
+    let scope = match (
+        rule.get("clientSelectors")
+            .and_then(serde_json::Value::as_array),
+        kind,
+    ) {
+        (Some(s), _) if !s.is_empty() => " per client",
+        (_, "Local") => " per proxy",
+        _ => "",
+    };
+    Some(format!(
+        "{requests}/{unit}{scope} (BackendTrafficPolicy {})",
+        name_of(p)
+    ))
+}
+
 fn envoy_allowlist(p: &AccessPolicy) -> Option<String> {
     let authz = p.spec.get("authorization")?;
     let deny_default = authz
@@ -1076,7 +1117,7 @@ fn istio_auth(p: &AccessPolicy) -> Option<&'static str> {
                         })
                     })
             });
-            requires.then_some("principal required (AuthorizationPolicy)")
+            requires.then_some("principal required")
         }
         _ => None,
     }
@@ -1107,6 +1148,125 @@ fn name_of(p: &AccessPolicy) -> &str {
 #[cfg(test)]
 mod tests {
     use super::intersect;
+    use crate::inventory::{Control, Inventory};
+    use crate::manifest::Manifests;
+
+    fn inventory(text: &str) -> Inventory {
+        let mut m = Manifests::default();
+        m.add_text("gw.yaml", text.to_owned());
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        Inventory::build(m.objects, m.sources, None)
+    }
+
+    const ESTATE: &str = "
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: shop}
+spec:
+  gatewayClassName: eg
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web, namespace: shop}
+spec:
+  parentRefs: [{name: edge}]
+  rules: [{backendRefs: [{name: web, port: 80}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: api, namespace: shop}
+spec:
+  parentRefs: [{name: edge}]
+  hostnames: [api.example.com]
+  rules: [{backendRefs: [{name: api, port: 80}]}]
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: SecurityPolicy
+metadata: {name: edge-oidc, namespace: shop}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: edge}]
+  oidc: {provider: {issuer: https://idp.example.com}, clientID: shop}
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: SecurityPolicy
+metadata: {name: api-cidrs, namespace: shop}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: api}]
+  authorization:
+    defaultAction: Deny
+    rules: [{action: Allow, principal: {clientCIDRs: [10.0.0.0/8]}}]
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {name: edge-limit, namespace: shop}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: edge}]
+  rateLimit:
+    type: Global
+    global:
+      rules: [{clientSelectors: [{sourceCIDR: {type: Distinct, value: 0.0.0.0/0}}], limit: {requests: 20, unit: Minute}}]
+";
+
+    #[test]
+    fn a_routes_own_policy_replaces_its_gateways_and_rate_limits_are_read() {
+        let inv = inventory(ESTATE);
+        let posture = |name: &str| {
+            let r = inv
+                .routes
+                .iter()
+                .find(|r| inv.objects[r.object].name == name)
+                .unwrap();
+            r.posture.clone()
+        };
+        let web = posture("web");
+        assert_eq!(
+            web.auth,
+            Control::Yes("oidc (SecurityPolicy edge-oidc)".into())
+        );
+        assert_eq!(web.allowlist, Control::No);
+        assert_eq!(
+            web.rate_limit,
+            Control::Yes("20/min per client (BackendTrafficPolicy edge-limit)".into())
+        );
+        assert_eq!(web.waf, Control::Unknown);
+        // Envoy Gateway merges nothing: the route's SecurityPolicy is the one in force, and it
+        // holds an allow-list but no authentication.
+        let api = posture("api");
+        assert_eq!(api.auth, Control::No);
+        assert_eq!(api.allowlist, Control::Yes("10.0.0.0/8".into()));
+    }
+
+    #[test]
+    fn istio_policies_on_the_gateway_pods_count_and_request_authentication_alone_does_not() {
+        let istio = ESTATE.split("---").take(3).collect::<Vec<_>>().join("---")
+            + "
+---
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: jwt, namespace: shop}
+spec:
+  selector: {matchLabels: {gateway.networking.k8s.io/gateway-name: edge}}
+  jwtRules: [{issuer: https://idp.example.com}]
+";
+        let inv = inventory(&istio);
+        assert!(inv.routes.iter().all(|r| r.posture.auth == Control::No));
+        let inv = inventory(
+            &(istio
+                + "
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: require-jwt, namespace: shop}
+spec:
+  selector: {matchLabels: {gateway.networking.k8s.io/gateway-name: edge}}
+  action: ALLOW
+  rules: [{from: [{source: {requestPrincipals: ['*']}}]}]
+"),
+        );
+        assert!(inv.routes.iter().all(|r| r.posture.auth
+            == Control::Yes("principal required (AuthorizationPolicy require-jwt)".into())));
+    }
 
     #[test]
     fn hostnames_intersect_as_the_gateway_api_says() {

@@ -325,6 +325,12 @@ const KNOWN: &[KnownResource] = &[
         &["securitypolicy"],
     ),
     known(
+        "backendtrafficpolicies",
+        "gateway.envoyproxy.io",
+        false,
+        &["backendtrafficpolicy"],
+    ),
+    known(
         "authorizationpolicies",
         "security.istio.io",
         false,

@@ -531,10 +531,10 @@ spec:
                 (Kind::Gateway, "nginx".to_owned()),
                 (Kind::HTTPRoute, "pay-pay-example-com".to_owned()),
                 (Kind::HTTPRoute, "pay-pay-example-com-redirect".to_owned()),
+                (Kind::BackendTrafficPolicy, "pay".to_owned()),
             ]
         );
-        // Four documents: the comment header is none, and the scanner skips the
-        // BackendTrafficPolicy's kind.
+        // Four documents: the comment header is none.
         assert_eq!(m.documents, 4);
     }
 }

@@ -19,7 +19,7 @@ use super::App;
 use super::alerts::change_summary;
 
 /// Kinds whose changes alter the route map or the findings: a rescan follows them.
-const RESCAN_KINDS: [&str; 16] = [
+const RESCAN_KINDS: [&str; 17] = [
     "Ingress",
     "IngressClass",
     "Service",
@@ -34,6 +34,7 @@ const RESCAN_KINDS: [&str; 16] = [
     "TCPRoute",
     "ReferenceGrant",
     "SecurityPolicy",
+    "BackendTrafficPolicy",
     "AuthorizationPolicy",
     "RequestAuthentication",
 ];
