@@ -7,7 +7,7 @@
 //! claimed by another namespace, its Service does not exist) fires on it. Suppressions apply as in
 //! a scan; a waived finding is allowed with a warning that says so.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
@@ -202,10 +202,11 @@ pub fn evaluate(
     let same =
         |o: &Object| o.kind == incoming.kind && o.name == incoming.name && o.ns() == incoming.ns();
     let namespace = incoming.ns();
+    let namespaces = referenced_namespaces(incoming);
     // The context's file positions point into sources not kept here: the verdict has none.
     let mut objects: Vec<Object> = context
         .iter()
-        .filter(|o| !same(o) && relevant(o, namespace))
+        .filter(|o| !same(o) && relevant(o, incoming, &namespaces))
         .map(|o| Object {
             origin: None,
             ..o.clone()
@@ -259,10 +260,17 @@ pub fn evaluate(
     Verdict { violations, waived }
 }
 
-/// What the verdict on an object of `namespace` can depend on: cluster-scoped objects, every
-/// Ingress (hosts claimed across namespaces), the controllers' objects, and the namespace's own.
-/// RBAC objects are left out: no rule about an Ingress reads them.
-fn relevant(object: &Object, namespace: &str) -> bool {
+/// What the verdict on `incoming` can depend on: cluster-scoped objects, every Ingress (hosts
+/// claimed across namespaces), the controllers' objects, and the objects of the namespaces it
+/// refers to (its own, and for a Gateway API object those of its parents, backends and
+/// certificates). A Gateway API object also depends on every Gateway, route, ReferenceGrant and
+/// access policy: routes of any namespace share listeners, and a Gateway's policies live in its
+/// own namespace. RBAC objects are left out: no rule about an Ingress or a route reads them.
+///
+/// Leaving out an object a rule needs would make the rule see it as missing (the scan's scope
+/// is a complete listing), so the namespaces are taken generously.
+fn relevant(object: &Object, incoming: &Object, namespaces: &BTreeSet<String>) -> bool {
+    let gateway_review = incoming.kind.gateway_api() || incoming.kind.access_policy();
     match object.kind {
         Kind::Role | Kind::RoleBinding | Kind::ClusterRole | Kind::ClusterRoleBinding => false,
         Kind::Ingress
@@ -270,8 +278,45 @@ fn relevant(object: &Object, namespace: &str) -> bool {
         | Kind::ConfigMap
         | Kind::Deployment
         | Kind::DaemonSet => true,
-        _ => object.namespace.is_none() || object.ns() == namespace,
+        k if gateway_review && (k.gateway_api() || k.access_policy()) => true,
+        _ => object.namespace.is_none() || namespaces.contains(object.ns()),
     }
+}
+
+/// The namespaces an object refers to, its own included: a route's parents and backends, a
+/// Gateway's certificates.
+fn referenced_namespaces(incoming: &Object) -> BTreeSet<String> {
+    let mut out = BTreeSet::from([incoming.ns().to_owned()]);
+    match &incoming.resource {
+        crate::object::Resource::GatewayRoute(route) => {
+            out.extend(
+                route
+                    .spec
+                    .parent_refs
+                    .iter()
+                    .filter_map(|p| p.namespace.clone()),
+            );
+            out.extend(
+                route
+                    .spec
+                    .rules
+                    .iter()
+                    .flat_map(|r| &r.backend_refs)
+                    .filter_map(|b| b.target.namespace.clone()),
+            );
+        }
+        crate::object::Resource::Gateway(gw) => {
+            out.extend(
+                gw.spec
+                    .listeners
+                    .iter()
+                    .flat_map(|l| l.tls.iter().flat_map(|t| &t.certificate_refs))
+                    .filter_map(|c| c.namespace.clone()),
+            );
+        }
+        _ => {}
+    }
+    out
 }
 
 #[cfg(test)]
@@ -335,6 +380,94 @@ mod tests {
             .filter(|v| v.action == action)
             .map(|v| v.rule)
             .collect()
+    }
+
+    /// A cluster with a shared Gateway in `edge` admitting every namespace, a Service in
+    /// `search` granted to HTTPRoutes of `shop`, and lots of unrelated Secrets elsewhere.
+    fn gateway_cluster() -> (Vec<Object>, Scope) {
+        let mut objects = vec![
+            object(
+                json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+                "metadata": {"name": "shared", "namespace": "edge"},
+                "spec": {"gatewayClassName": "eg", "listeners": [{"name": "https", "port": 443,
+                    "protocol": "HTTPS", "tls": {"certificateRefs": [{"name": "edge-tls"}]},
+                    "allowedRoutes": {"namespaces": {"from": "All"}}}]}}),
+            ),
+            object(json!({"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "web", "namespace": "shop"},
+                "spec": {"ports": [{"port": 80}]}})),
+            object(json!({"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "search", "namespace": "search"},
+                "spec": {"ports": [{"port": 80}]}})),
+            object(json!({"apiVersion": "gateway.networking.k8s.io/v1beta1",
+                "kind": "ReferenceGrant", "metadata": {"name": "shop", "namespace": "search"},
+                "spec": {"from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute",
+                    "namespace": "shop"}], "to": [{"group": "", "kind": "Service"}]}})),
+        ];
+        objects.extend(context());
+        let scope = Scope {
+            present: Kind::ALL.into_iter().collect(),
+            complete: true,
+            ..Scope::default()
+        };
+        (objects, scope)
+    }
+
+    fn route(parent_ns: &str, parent: &str, backends: serde_json::Value) -> Object {
+        object(
+            json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"parentRefs": [{"name": parent, "namespace": parent_ns,
+                                     "sectionName": "https"}],
+                     "hostnames": ["shop.example.com"],
+                     "rules": [{"backendRefs": backends}]}}),
+        )
+    }
+
+    #[test]
+    fn a_route_is_judged_with_its_gateway_and_backends_in_other_namespaces() {
+        let (context, scope) = gateway_cluster();
+        let judge = |incoming: &Object| {
+            evaluate(
+                &context,
+                &scope,
+                incoming,
+                &Config::default(),
+                &ActionPolicy::default(),
+                jiff::Timestamp::UNIX_EPOCH,
+            )
+        };
+        // The Gateway lives in `edge` and the granted Service in `search`: both are seen.
+        let good = judge(&route(
+            "edge",
+            "shared",
+            json!([{"name": "web", "port": 80},
+                   {"name": "search", "namespace": "search", "port": 80}]),
+        ));
+        assert!(good.allowed(), "{good:#?}");
+        // Only that the cluster lists no endpoints for them, which warns.
+        let rules_of = |v: &Verdict| v.violations.iter().map(|x| x.rule).collect::<BTreeSet<_>>();
+        assert_eq!(
+            rules_of(&good),
+            BTreeSet::from(["backend-no-endpoints"]),
+            "{good:#?}"
+        );
+        // A Gateway that does not exist, and a Service without a grant, are refused.
+        let bad = judge(&route(
+            "edge",
+            "gone",
+            json!([{"name": "gone", "port": 80},
+                   {"name": "ledger", "namespace": "blog", "port": 80}]),
+        ));
+        assert!(!bad.allowed());
+        let denied = rules(&bad, Action::Deny);
+        for rule in [
+            "route-not-accepted",
+            "route-backend-missing",
+            "cross-namespace-ref-without-grant",
+        ] {
+            assert!(denied.contains(&rule), "{rule}: {bad:#?}");
+        }
     }
 
     #[test]

@@ -430,6 +430,50 @@ async fn a_service_created_after_the_last_scan_is_found_before_refusing() {
     );
 }
 
+#[tokio::test]
+async fn a_gateway_api_route_is_judged_against_the_cluster_and_fresh_services() {
+    let server = fake_apiserver::FakeApiServer::builder()
+        .token("t")
+        .objects_from_dir(&fixtures())
+        .start();
+    let webhook = start_on("", Some(&server)).await;
+    server.create(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "catalog", "namespace": "shop"},
+        "spec": {"selector": {"app": "catalog"}, "ports": [{"name": "http", "port": 80}]}
+    }));
+    let route = |parent: &str, service: &str| {
+        json!({
+            "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": "catalog", "namespace": "shop",
+                         "uid": "0d7c2a4e-1f3b-4c5d-8e9f-a0b1c2d3e4f5"},
+            "spec": {"parentRefs": [{"name": parent, "namespace": "edge", "sectionName": "https"}],
+                     "hostnames": ["catalog.example.com"],
+                     "rules": [{"backendRefs": [{"name": service, "port": 80}]}]}
+        })
+    };
+    // The Gateway is in another namespace and the Service was created after the last scan:
+    // both are found, and the route is allowed.
+    let allowed = send(
+        &webhook,
+        &review("CREATE", Some(route("shared", "catalog")), None, false),
+    )
+    .await;
+    assert_eq!(allowed["allowed"], true, "{allowed:#}");
+    // A parent that does not exist and a Service that exists nowhere are refused, by name.
+    let refused = send(
+        &webhook,
+        &review("CREATE", Some(route("missing", "ghost")), None, false),
+    )
+    .await;
+    assert_eq!(refused["allowed"], false, "{refused:#}");
+    let message = refused["status"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("route-not-accepted") && message.contains("route-backend-missing"),
+        "{message}"
+    );
+}
+
 /// The bounded load test of issue 9, run by `bench/admission-load.sh` (release build): N reviews
 /// at once (default 1,000) against the webhook over TLS on loopback, each answered with its own
 /// uid. It prints the latency percentiles; timing is measured, not asserted.

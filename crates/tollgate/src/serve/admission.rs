@@ -84,7 +84,11 @@ pub async fn run(app: Arc<App>) -> anyhow::Result<()> {
 }
 
 /// Rules about a backend the last scan may not have seen yet.
-const MISSING_BACKEND: [&str; 2] = ["backend-service-missing", "backend-port-missing"];
+const MISSING_BACKEND: [&str; 3] = [
+    "backend-service-missing",
+    "backend-port-missing",
+    "route-backend-missing",
+];
 
 /// Runs the catalog on the blocking pool, one of a bounded number at a time.
 async fn judge(
@@ -112,31 +116,45 @@ async fn judge(
     .ok()
 }
 
-/// The Services an Ingress names, as the API server has them now (those it has).
+/// The Services an Ingress or a Gateway API route names, as the API server has them now (those
+/// it has).
 async fn backends_now(client: &kube::Client, object: &Object) -> Vec<Object> {
-    let tollgate_core::object::Resource::Ingress(ingress) = &object.resource else {
-        return Vec::new();
-    };
+    use tollgate_core::object::Resource;
+    // (namespace, name) of each Service named.
     let mut names = std::collections::BTreeSet::new();
-    if let Some(spec) = &ingress.spec {
-        if let Some(service) = spec
-            .default_backend
-            .as_ref()
-            .and_then(|b| b.service.as_ref())
-        {
-            names.insert(service.name.clone());
-        }
-        for rule in spec.rules.iter().flatten() {
-            for path in rule.http.iter().flat_map(|h| &h.paths) {
-                if let Some(service) = &path.backend.service {
-                    names.insert(service.name.clone());
+    match &object.resource {
+        Resource::Ingress(ingress) => {
+            if let Some(spec) = &ingress.spec {
+                if let Some(service) = spec
+                    .default_backend
+                    .as_ref()
+                    .and_then(|b| b.service.as_ref())
+                {
+                    names.insert((object.ns().to_owned(), service.name.clone()));
+                }
+                for rule in spec.rules.iter().flatten() {
+                    for path in rule.http.iter().flat_map(|h| &h.paths) {
+                        if let Some(service) = &path.backend.service {
+                            names.insert((object.ns().to_owned(), service.name.clone()));
+                        }
+                    }
                 }
             }
         }
+        Resource::GatewayRoute(route) => {
+            for b in route.spec.rules.iter().flat_map(|r| &r.backend_refs) {
+                if b.target.is_core("Service", "Service") {
+                    let ns = b.target.namespace.as_deref().unwrap_or(object.ns());
+                    names.insert((ns.to_owned(), b.target.name.clone()));
+                }
+            }
+        }
+        _ => {}
     }
-    let api = crate::cluster::api_for(client.clone(), Kind::Service, Some(object.ns()));
     let mut found = Vec::new();
-    for name in names {
+    // Bounded: a request names at most this many Services worth a look within the budget.
+    for (namespace, name) in names.into_iter().take(32) {
+        let api = crate::cluster::api_for(client.clone(), Kind::Service, Some(&namespace));
         if let Ok(Some(service)) = api.get_opt(&name).await
             && let Ok(value) = crate::cluster::typed_value(Kind::Service, &service)
             && let Ok(Some(service)) = Object::from_value(value, None)
