@@ -8,7 +8,7 @@
 //! scope (a Gateway in another folder, a Namespace not given), the answer is "unknown", never a
 //! guess; such a route is still mapped, from its own hostnames.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -224,9 +224,10 @@ impl Inventory {
 
     pub(super) fn build_gateways(&mut self) {
         let gateways: Vec<usize> = self.of_kind(Kind::Gateway).map(|(i, _)| i).collect();
+        let lbs = self.gateway_load_balancers();
         self.gateways = gateways
             .into_iter()
-            .map(|object| self.gateway_entry(object))
+            .map(|object| self.gateway_entry(object, &lbs))
             .collect();
         let routes: Vec<usize> = self
             .objects
@@ -246,7 +247,40 @@ impl Inventory {
         self.routes.extend(routes);
     }
 
-    fn gateway_entry(&self, object: usize) -> GatewayEntry {
+    /// LoadBalancer Services by the `(namespace, name)` of the Gateway they were provisioned
+    /// for, found once: an estate has thousands of Services and hundreds of Gateways.
+    fn gateway_load_balancers(&self) -> HashMap<(String, String), Vec<usize>> {
+        let mut out: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        for (i, s) in self.of_kind(Kind::Service) {
+            let Resource::Service(svc) = &s.resource else {
+                continue;
+            };
+            if svc.spec.as_ref().and_then(|s| s.type_.as_deref()) != Some("LoadBalancer") {
+                continue;
+            }
+            let labels = svc.metadata.labels.as_ref();
+            let label = |k: &str| labels.and_then(|l| l.get(k)).cloned();
+            let mut owners = BTreeSet::new();
+            if let Some(name) = label(GATEWAY_NAME_LABEL) {
+                owners.insert((s.ns().to_owned(), name));
+            }
+            if let (Some(name), Some(ns)) =
+                (label(ENVOY_OWNING_NAME), label(ENVOY_OWNING_NAMESPACE))
+            {
+                owners.insert((ns, name));
+            }
+            for owner in owners {
+                out.entry(owner).or_default().push(i);
+            }
+        }
+        out
+    }
+
+    fn gateway_entry(
+        &self,
+        object: usize,
+        lbs: &HashMap<(String, String), Vec<usize>>,
+    ) -> GatewayEntry {
         let o = &self.objects[object];
         let Resource::Gateway(gw) = &o.resource else {
             unreachable!()
@@ -276,23 +310,10 @@ impl Inventory {
                     .collect(),
             })
             .collect();
-        let load_balancers = self
-            .of_kind(Kind::Service)
-            .filter(|(_, s)| {
-                let Resource::Service(svc) = &s.resource else {
-                    return false;
-                };
-                let lb = svc.spec.as_ref().and_then(|s| s.type_.as_deref()) == Some("LoadBalancer");
-                let labels = svc.metadata.labels.as_ref();
-                let label = |k: &str| labels.and_then(|l| l.get(k)).map(String::as_str);
-                let owned = (label(GATEWAY_NAME_LABEL) == Some(o.name.as_str())
-                    && s.ns() == o.ns())
-                    || (label(ENVOY_OWNING_NAME) == Some(o.name.as_str())
-                        && label(ENVOY_OWNING_NAMESPACE) == Some(o.ns()));
-                lb && owned
-            })
-            .map(|(i, _)| i)
-            .collect();
+        let load_balancers = lbs
+            .get(&(o.ns().to_owned(), o.name.clone()))
+            .cloned()
+            .unwrap_or_default();
         GatewayEntry {
             object,
             class,

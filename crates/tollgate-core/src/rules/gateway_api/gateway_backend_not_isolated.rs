@@ -63,19 +63,21 @@ impl Rule for GatewayBackendNotIsolated {
     fn check(&self, cx: &Context<'_>, out: &mut Diagnostics) {
         let inv = cx.inventory;
         let policies = Policies::new(inv);
+        // The workloads behind each Gateway, from one pass over the routes.
+        let mut behind: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); inv.gateways.len()];
+        for r in &inv.routes {
+            let Some(g) = &r.gateway else { continue };
+            for &(gw, _) in &g.listeners {
+                behind[gw].extend(r.workloads.iter().copied());
+            }
+        }
         for (g, entry) in inv.gateways.iter().enumerate() {
             let Some(exposure) = exposure(inv, entry) else {
                 continue;
             };
-            let workloads: BTreeSet<(String, String, usize)> = inv
-                .routes
+            let workloads: BTreeSet<(String, String, usize)> = behind[g]
                 .iter()
-                .filter(|r| {
-                    r.gateway
-                        .as_ref()
-                        .is_some_and(|x| x.listeners.iter().any(|&(gw, _)| gw == g))
-                })
-                .flat_map(|r| r.workloads.iter().copied())
+                .copied()
                 .map(|w| {
                     let o = &inv.objects[w];
                     (o.ns().to_owned(), o.name.clone(), w)

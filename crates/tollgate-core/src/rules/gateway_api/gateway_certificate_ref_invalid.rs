@@ -10,6 +10,11 @@ declare_rule! {
     /// names a kind other than a core Secret that Tollgate cannot check (reported at `info` in
     /// the message, since implementations support few such kinds).
     ///
+    /// cert-manager: in manifests, a Secret that a cert-manager Certificate among the objects
+    /// writes, or that gateway-shim makes from the Gateway's `cert-manager.io/issuer` or
+    /// `cert-manager.io/cluster-issuer` annotation, is expected to be absent (as for
+    /// `tls-secret-missing`). In a cluster it must exist.
+    ///
     /// ## Why is this bad?
     /// A listener whose certificate cannot be resolved is not programmed (`ResolvedRefs:
     /// False`, reason `InvalidCertificateRef` or `RefNotPermitted`), so every host on it stops
@@ -65,6 +70,16 @@ impl Rule for GatewayCertificateRefInvalid {
                 for c in &listener.certificates {
                     let secret = format!("{}/{}", c.namespace, c.name);
                     let why = match &c.state {
+                        // cert-manager will write it: in manifests that is the normal state.
+                        RefState::Missing
+                            if !inv.scope.complete
+                                && (gateway_shim(object)
+                                    || inv
+                                        .cert_manager_certificate(&c.namespace, &c.name)
+                                        .is_some()) =>
+                        {
+                            continue;
+                        }
                         RefState::Missing => format!("Secret `{secret}` does not exist"),
                         RefState::NotPermitted => format!(
                             "Secret `{secret}` is in another namespace and no ReferenceGrant \
@@ -100,6 +115,12 @@ impl Rule for GatewayCertificateRefInvalid {
             }
         }
     }
+}
+
+/// Whether cert-manager's gateway-shim issues the listeners' certificates of this Gateway.
+fn gateway_shim(o: &Object) -> bool {
+    o.annotation("cert-manager.io/issuer").is_some()
+        || o.annotation("cert-manager.io/cluster-issuer").is_some()
 }
 
 /// Why a Secret cannot serve as a listener certificate, if it cannot.
