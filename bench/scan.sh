@@ -78,16 +78,22 @@ wall_seconds() {
     sed -n 's/^.*Elapsed (wall clock) time.*): //p' "$1" |
         awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.3f\n", s }'
 }
+# User + system CPU seconds: steadier than wall time when other work shares the cores.
+cpu_seconds() {
+    awk -F': ' '/User time \(seconds\)|System time \(seconds\)/ { s += $2 } END { printf "%.2f\n", s }' "$1"
+}
 peak_kib() { sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$1"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 max() { sort -g | tail -n 1; }
 
-# Runs "$@" RUNS times under GNU time; leaves "$TMP/$name.times" and "$TMP/$name.rss".
+# Runs "$@" RUNS times under GNU time; leaves "$TMP/$name.times", "$TMP/$name.cpu" and
+# "$TMP/$name.rss".
 timed() {
     local name="$1" runs="$2"
     shift 2
     : >"$TMP/$name.times"
     : >"$TMP/$name.rss"
+    : >"$TMP/$name.cpu"
     for i in $(seq 1 "$runs"); do
         if ! /usr/bin/time -v -o "$TMP/$name.$i" "$@" >"$TMP/$name.stdout" 2>"$TMP/$name.stderr"; then
             log "$name run $i failed:"
@@ -101,7 +107,9 @@ timed() {
         [[ -n "$wall" && -n "$rss" ]] || die "cannot read GNU time's report $TMP/$name.$i"
         echo "$wall" >>"$TMP/$name.times"
         echo "$rss" >>"$TMP/$name.rss"
-        log "$name run $i: $(tail -n 1 "$TMP/$name.times") s, $(tail -n 1 "$TMP/$name.rss") KiB"
+        cpu_seconds "$TMP/$name.$i" >>"$TMP/$name.cpu"
+        log "$name run $i: $(tail -n 1 "$TMP/$name.times") s, $(tail -n 1 "$TMP/$name.cpu") s CPU," \
+            "$(tail -n 1 "$TMP/$name.rss") KiB"
     done
 }
 
@@ -190,9 +198,12 @@ if [[ "$GATEWAY" == 1 ]]; then
     echo
     echo "Gateway API estate: $GW_OBJECTS objects, $((GW_BYTES / 1024 / 1024)) MiB ($GW_BYTES bytes);" \
         "bars: wall ≤ 2 s: $(verdict "$G_MAX" 2); peak RSS ≤ 500 MB: $(verdict "$((G_RSS * 1024))" 500000000)."
-    echo "Gateway API / Ingress: wall time (medians) $(awk -v g="$G_MEDIAN" -v t="$T_MEDIAN" \
-        'BEGIN { printf "%.2f×", (t > 0) ? g / t : 0 }'), peak RSS $(awk -v g="$G_RSS" -v t="$T_RSS" \
-        'BEGIN { printf "%.2f×", (t > 0) ? g / t : 0 }')."
+    ratio() { awk -v g="$1" -v t="$2" 'BEGIN { printf "%.2f×", (t > 0) ? g / t : 0 }'; }
+    T_CPU="$(median <"$TMP/tollgate.cpu")"
+    G_CPU="$(median <"$TMP/gateway.cpu")"
+    echo "Gateway API / Ingress: wall time (medians) $(ratio "$G_MEDIAN" "$T_MEDIAN"), CPU time" \
+        "(user + system, medians: $G_CPU / $T_CPU s) $(ratio "$G_CPU" "$T_CPU"), peak RSS" \
+        "$(ratio "$G_RSS" "$T_RSS")."
     echo
     echo "Findings per rule, Ingress estate: $T_PER_RULE."
     echo "Findings per rule, Gateway API estate: $G_PER_RULE."
