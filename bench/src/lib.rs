@@ -3,3 +3,5 @@
 pub mod access_logs;
 pub mod flags;
 pub mod intake_load;
+pub mod manifests;
+mod rng;
