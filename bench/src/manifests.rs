@@ -731,8 +731,12 @@ fn write_gateway(out: &mut String, c: &mut Counts, ns: &Namespace) {
          name: {GATEWAY_NAME}\n  namespace: {}\n",
         ns.name
     );
-    if https {
-        // cert-manager's gateway-shim, as ingress-shim for the Ingresses.
+    // cert-manager's gateway-shim, as ingress-shim for the Ingresses; but a Gateway with a
+    // planted missing Secret is one nobody issues for, so that the listeners naming it are
+    // `gateway-certificate-ref-invalid`'s (in manifests, a Secret cert-manager writes is expected
+    // to be absent).
+    let planted_missing = ns.apps.iter().any(|a| a.tls && a.missing_secret);
+    if https && !planted_missing {
         out.push_str("  annotations:\n    cert-manager.io/cluster-issuer: letsencrypt-prod\n");
     }
     let _ = write!(
