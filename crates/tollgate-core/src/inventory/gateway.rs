@@ -1094,11 +1094,20 @@ fn envoy_allowlist(p: &AccessPolicy) -> Option<String> {
     if !deny_default {
         return None;
     }
-    let cidrs: Vec<&str> = authz
-        .get("rules")?
-        .as_array()?
-        .iter()
+    let allows: Vec<&serde_json::Value> = authz
+        .get("rules")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
         .filter(|r| r.get("action").and_then(serde_json::Value::as_str) == Some("Allow"))
+        .collect();
+    // Nothing allowed: the route is closed to everyone (`tollgate migrate` writes this for an
+    // authentication it cannot translate), which restricts sources more than any list.
+    if allows.is_empty() {
+        return Some("deny all".to_owned());
+    }
+    let cidrs: Vec<&str> = allows
+        .into_iter()
         .filter_map(|r| r.pointer("/principal/clientCIDRs")?.as_array())
         .flatten()
         .filter_map(serde_json::Value::as_str)
@@ -1256,6 +1265,17 @@ spec:
         let api = posture("api");
         assert_eq!(api.auth, Control::No);
         assert_eq!(api.allowlist, Control::Yes("10.0.0.0/8".into()));
+        // A Deny default with nothing allowed closes the route to every source.
+        let closed = inventory(&ESTATE.replace(
+            "rules: [{action: Allow, principal: {clientCIDRs: [10.0.0.0/8]}}]",
+            "rules: []",
+        ));
+        let r = closed
+            .routes
+            .iter()
+            .find(|r| closed.objects[r.object].name == "api")
+            .unwrap();
+        assert_eq!(r.posture.allowlist, Control::Yes("deny all".into()));
     }
 
     #[test]

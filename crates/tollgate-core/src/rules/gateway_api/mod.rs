@@ -31,7 +31,7 @@ use crate::inventory::{Backend, GatewayRouteEntry, Inventory};
 
 /// How a Gateway API route object is served, for the TLS rules: the hostnames its rules with
 /// backends answer for, and the listeners (name, Gateway `ns/name`) by protocol.
-pub(crate) struct Served {
+pub(crate) struct ServedRoute {
     /// Index into [`Inventory::gateway_routes`].
     pub(crate) route: usize,
     /// Hostnames of its rules that send traffic to a backend (not redirects).
@@ -43,8 +43,8 @@ pub(crate) struct Served {
 }
 
 /// Every HTTPRoute and GRPCRoute whose listeners are known and that sends traffic somewhere.
-pub(crate) fn served_routes(inv: &Inventory) -> Vec<Served> {
-    let mut out: Vec<Served> = Vec::new();
+pub(crate) fn served_routes(inv: &Inventory) -> Vec<ServedRoute> {
+    let mut out: Vec<ServedRoute> = Vec::new();
     for route in &inv.routes {
         let Some(g) = &route.gateway else { continue };
         let kind = inv.objects[route.object].kind;
@@ -57,7 +57,7 @@ pub(crate) fn served_routes(inv: &Inventory) -> Vec<Served> {
             continue;
         }
         if out.last().is_none_or(|s| s.route != g.route) {
-            let mut s = Served {
+            let mut s = ServedRoute {
                 route: g.route,
                 hosts: BTreeSet::new(),
                 http: BTreeSet::new(),
