@@ -324,22 +324,36 @@ impl Inventory {
     }
 
     fn certificate_ref(&self, gw_ns: &str, r: &ObjectReference, pointer: String) -> RefCheck {
-        let namespace = r.namespace.clone().unwrap_or_else(|| gw_ns.to_owned());
-        let state = if !r.is_core("Secret", "Secret") {
+        self.resolve_ref(Kind::Gateway, gw_ns, r, Kind::Secret, pointer)
+    }
+
+    /// Resolves a reference from a `from` object in `from_ns` to a core object of `target`
+    /// (a Secret, a Service): found, missing, not in scope, or refused for want of a
+    /// ReferenceGrant in the target's namespace; any other kind is `OtherKind`.
+    fn resolve_ref(
+        &self,
+        from: Kind,
+        from_ns: &str,
+        r: &ObjectReference,
+        target: Kind,
+        pointer: String,
+    ) -> RefCheck {
+        let namespace = r.namespace.clone().unwrap_or_else(|| from_ns.to_owned());
+        let state = if !r.is_core(target.as_str(), target.as_str()) {
             RefState::OtherKind(format!(
                 "{}/{}",
                 r.group.as_deref().unwrap_or(""),
-                r.kind.as_deref().unwrap_or("Secret")
+                r.kind.as_deref().unwrap_or(target.as_str())
             ))
         } else {
-            let found = self.get_index(Kind::Secret, &namespace, &r.name);
-            let grant = if namespace == gw_ns {
+            let found = self.get_index(target, &namespace, &r.name);
+            let grant = if namespace == from_ns {
                 Some(true)
             } else {
                 self.reference_granted(
-                    Kind::Gateway,
-                    gw_ns,
-                    "Secret",
+                    from,
+                    from_ns,
+                    target.as_str(),
                     &r.name,
                     &namespace,
                     found.is_some(),
@@ -349,7 +363,7 @@ impl Inventory {
                 (Some(false), _) => RefState::NotPermitted,
                 (None, _) => RefState::GrantUnknown,
                 (Some(true), Some(i)) => RefState::Found(i),
-                (Some(true), None) if self.in_scope(Kind::Secret, &namespace) => RefState::Missing,
+                (Some(true), None) if self.in_scope(target, &namespace) => RefState::Missing,
                 (Some(true), None) => RefState::NotInScope,
             }
         };
@@ -402,53 +416,18 @@ impl Inventory {
         r: &ObjectReference,
         pointer: String,
     ) -> RefCheck {
-        let namespace = r.namespace.clone().unwrap_or_else(|| route_ns.to_owned());
-        let state = if !r.is_core("Service", "Service") {
-            RefState::OtherKind(format!(
-                "{}/{}",
-                r.group.as_deref().unwrap_or(""),
-                r.kind.as_deref().unwrap_or("Service")
-            ))
-        } else {
-            let found = self.get_index(Kind::Service, &namespace, &r.name);
-            let grant = if namespace == route_ns {
-                Some(true)
-            } else {
-                self.reference_granted(
-                    kind,
-                    route_ns,
-                    "Service",
-                    &r.name,
-                    &namespace,
-                    found.is_some(),
-                )
-            };
-            match (grant, found) {
-                (Some(false), _) => RefState::NotPermitted,
-                (None, _) => RefState::GrantUnknown,
-                (Some(true), Some(i)) => {
-                    let port_ok = r.port.is_some_and(|p| match &self.objects[i].resource {
-                        Resource::Service(s) => {
-                            super::find_service_port(s, &PortRef::Number(p)).is_some()
-                        }
-                        _ => false,
-                    });
-                    if port_ok {
-                        RefState::Found(i)
-                    } else {
-                        RefState::PortMissing
-                    }
-                }
-                (Some(true), None) if self.in_scope(Kind::Service, &namespace) => RefState::Missing,
-                (Some(true), None) => RefState::NotInScope,
+        let mut check = self.resolve_ref(kind, route_ns, r, Kind::Service, pointer);
+        // A Service backend needs a port the Service has.
+        if let RefState::Found(i) = check.state {
+            let port_ok = r.port.is_some_and(|p| match &self.objects[i].resource {
+                Resource::Service(s) => super::find_service_port(s, &PortRef::Number(p)).is_some(),
+                _ => false,
+            });
+            if !port_ok {
+                check.state = RefState::PortMissing;
             }
-        };
-        RefCheck {
-            pointer,
-            namespace,
-            name: r.name.clone(),
-            state,
         }
+        check
     }
 
     /// Attaches a route to one parent, as the Gateway API specification describes.
