@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::{Backend, Control, Inventory, PathType, PortRef, Posture, Route};
 use crate::gateway::{
-    AccessPolicy, Gateway, GatewayRoute, Listener, ObjectReference, ParentReference, ReferenceGrant,
+    AccessPolicy, Gateway, GatewayRoute, Listener, ObjectReference, ParentReference,
 };
 use crate::object::{Kind, Resource};
 
@@ -211,7 +211,7 @@ impl Inventory {
         let granted = self.of_kind(Kind::ReferenceGrant).any(|(_, o)| {
             o.ns() == to_namespace
                 && matches!(&o.resource, Resource::ReferenceGrant(g)
-                    if grants(g, from_kind, from_namespace, to_kind, to_name))
+                    if g.permits(from_kind.as_str(), from_namespace, "", to_kind, to_name))
         });
         if granted {
             return Some(true);
@@ -892,17 +892,6 @@ impl Inventory {
             waf: Control::Unknown,
         }
     }
-}
-
-/// Whether a ReferenceGrant admits the reference.
-fn grants(
-    g: &ReferenceGrant,
-    from_kind: Kind,
-    from_ns: &str,
-    to_kind: &str,
-    to_name: &str,
-) -> bool {
-    g.permits(from_kind.as_str(), from_ns, "", to_kind, to_name)
 }
 
 /// Whether a status entry's parentRef is the same parent as `p`.

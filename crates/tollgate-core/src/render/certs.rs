@@ -204,7 +204,7 @@ fn row(inv: &Inventory, u: &TlsUse, findings: Vec<CertFinding>, at: Timestamp) -
             if o.kind == Kind::Ingress {
                 format!("{}/{}", o.ns(), o.name)
             } else {
-                format!("{} {}/{}", o.kind, o.ns(), o.name)
+                o.object_ref().to_string()
             }
         })
         .collect();

@@ -12,32 +12,32 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::mpsc;
 use tollgate_core::config::identity_matches;
+use tollgate_core::object::Kind;
 use tollgate_core::service::Trigger;
 use tollgate_store::{Action, Attribution, HistoryRecord, NewAlert, Outcome};
 
 use super::App;
 use super::alerts::change_summary;
 
-/// Kinds whose changes alter the route map or the findings: a rescan follows them.
-const RESCAN_KINDS: [&str; 17] = [
-    "Ingress",
-    "IngressClass",
-    "Service",
-    "Secret",
-    "NetworkPolicy",
-    "ConfigMap",
-    "GatewayClass",
-    "Gateway",
-    "HTTPRoute",
-    "GRPCRoute",
-    "TLSRoute",
-    "TCPRoute",
-    "ReferenceGrant",
-    "SecurityPolicy",
-    "BackendTrafficPolicy",
-    "AuthorizationPolicy",
-    "RequestAuthentication",
-];
+/// Whether changes of `kind` alter the route map or the findings: a rescan follows them. The
+/// Gateway API kinds and the implementations' access policies are all such kinds.
+fn rescans(kind: &str) -> bool {
+    Kind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == kind)
+        .is_some_and(|k| {
+            matches!(
+                k,
+                Kind::Ingress
+                    | Kind::IngressClass
+                    | Kind::Service
+                    | Kind::Secret
+                    | Kind::NetworkPolicy
+                    | Kind::ConfigMap
+            ) || k.gateway_api()
+                || k.access_policy()
+        })
+}
 
 /// Handles recorded changes until the watch stops.
 pub async fn run(
@@ -52,7 +52,7 @@ pub async fn run(
             actor_kind(&app, &change.actor),
             change.risk.is_risky(),
         );
-        if RESCAN_KINDS.contains(&change.resource.kind.as_str()) {
+        if rescans(&change.resource.kind) {
             app.rescan.notify_one();
         }
         if change.risk.is_risky() && change.outcome == Outcome::Applied {

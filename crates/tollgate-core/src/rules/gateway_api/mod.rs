@@ -91,8 +91,7 @@ pub(crate) fn list(items: &BTreeSet<String>) -> String {
 
 /// `HTTPRoute shop/web`, for messages.
 pub(crate) fn route_name(inv: &Inventory, entry: &GatewayRouteEntry) -> String {
-    let o = &inv.objects[entry.object];
-    format!("{} {}/{}", o.kind, o.ns(), o.name)
+    inv.objects[entry.object].object_ref().to_string()
 }
 
 #[cfg(test)]
